@@ -1,0 +1,1 @@
+"""Weekly file ingestion: landing file → validated raw partition + quarantine (Dagster-free)."""

@@ -1,0 +1,57 @@
+"""Raw partitions: atomic, idempotent, nothing written for a refused file."""
+
+from __future__ import annotations
+
+import pytest
+
+from retail_assets.ingest.raw import ingest_week, landed_files, quarantine_key, raw_key
+from retail_assets.ingest.weekly import FileRejected
+from retail_assets.lake import Lake
+from retail_assets.sample import write_bad_fixture, write_sample_weeks
+
+
+def _land(lake: Lake, path):
+    lake.write_bytes(f"retail/landing/{path.name}", path.read_bytes())
+
+
+def test_rerunning_a_week_gives_identical_bytes(tmp_path):
+    lake = Lake.from_uri(str(tmp_path / "lake"))
+    _land(lake, write_sample_weeks(tmp_path / "in", weeks=1)[0])
+    _, first = ingest_week(lake, 200607)
+    before = lake.read_bytes(raw_key(200607))
+    _, second = ingest_week(lake, 200607)
+    assert first == second
+    assert lake.read_bytes(raw_key(200607)) == before
+    assert not [i for i in lake.list_files("retail/raw") if ".tmp-" in i.path]
+
+
+def test_a_refused_file_leaves_the_previous_partition_intact(tmp_path):
+    lake = Lake.from_uri(str(tmp_path / "lake"))
+    _land(lake, write_sample_weeks(tmp_path / "in", weeks=1)[0])
+    ingest_week(lake, 200607)
+    before = lake.read_bytes(raw_key(200607))
+    _land(lake, write_bad_fixture("scientific_basket_ids", tmp_path / "bad"))
+    with pytest.raises(FileRejected):
+        ingest_week(lake, 200607)
+    assert lake.read_bytes(raw_key(200607)) == before
+
+
+def test_a_corrected_file_clears_stale_quarantine(tmp_path):
+    lake = Lake.from_uri(str(tmp_path / "lake"))
+    _land(lake, write_bad_fixture("bad_rows", tmp_path / "bad"))
+    ingest_week(lake, 200607)
+    assert lake.exists(quarantine_key(200607))
+    _land(lake, write_sample_weeks(tmp_path / "good", weeks=1, baskets_per_week=40)[0])
+    ingest_week(lake, 200607)
+    assert not lake.exists(quarantine_key(200607))
+
+
+def test_landing_listing_flags_two_files_for_one_week(tmp_path):
+    lake = Lake.from_uri(str(tmp_path / "lake"))
+    plain = write_sample_weeks(tmp_path / "p", weeks=1)[0]
+    gz = write_sample_weeks(tmp_path / "g", weeks=1, gzip=True)[0]
+    _land(lake, plain)
+    _land(lake, gz)
+    files, problems = landed_files(lake)
+    assert files == []
+    assert problems == ["week 200607 has more than one file: transactions_200607.csv, transactions_200607.csv.gz"]
