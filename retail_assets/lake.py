@@ -65,13 +65,13 @@ class Lake:
         return path[len(self.root) + 1 :]
 
     def read_bytes(self, key: str) -> bytes:
-        with self.fs.open_input_stream(self.path(key)) as f:
+        with self.fs.open_input_stream(self.path(key), compression=None) as f:  # bytes as stored, never auto-gunzipped
             return f.read()
 
     def write_bytes(self, key: str, data: bytes) -> None:
         target = self.path(key)
         if not self.is_local:
-            with self.fs.open_output_stream(target) as f:
+            with self.fs.open_output_stream(target, compression=None) as f:
                 f.write(data)
             return
         parent = os.path.dirname(target)

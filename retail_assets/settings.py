@@ -89,11 +89,18 @@ def get_settings() -> RetailSettings:
 def use_home(home: Path | str) -> RetailSettings:
     """Point this process (and its children) at one home; used by the CLI and tests."""
     os.environ["RETAIL_HOME"] = str(Path(home).resolve())
-    for derived in ("RETAIL_LAKE", "RETAIL_DUCKDB_PATH", "DAGSTER_HOME", "RETAIL_REGISTRY_URI"):
-        os.environ.pop(derived, None)
+    # Paths derived from an earlier home must not leak into this one (on AWS the lake is a bucket).
+    derived = ["RETAIL_DUCKDB_PATH", "DAGSTER_HOME", "RETAIL_REGISTRY_URI"]
+    if os.environ.get("RETAIL_ENV", "local") == "local":
+        derived.append("RETAIL_LAKE")
+    for name in derived:
+        os.environ.pop(name, None)
     get_settings.cache_clear()
     settings = get_settings()
     os.environ.update(settings.subprocess_env())
     os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
     settings.dagster_home.mkdir(parents=True, exist_ok=True)
+    config = settings.dagster_home / "dagster.yaml"
+    if not config.exists():
+        config.write_text("telemetry:\n  enabled: false\n")
     return settings

@@ -55,3 +55,13 @@ def test_landing_listing_flags_two_files_for_one_week(tmp_path):
     files, problems = landed_files(lake)
     assert files == []
     assert problems == ["week 200607 has more than one file: transactions_200607.csv, transactions_200607.csv.gz"]
+
+
+def test_gzip_files_land_and_ingest_as_stored(tmp_path):
+    # pyarrow's filesystems gunzip ".gz" keys by default; the lake must hand back the stored bytes.
+    lake = Lake.from_uri(str(tmp_path / "lake"))
+    gz = write_sample_weeks(tmp_path / "in", weeks=1, gzip=True)[0]
+    _land(lake, gz)
+    assert lake.read_bytes(f"retail/landing/{gz.name}") == gz.read_bytes()
+    result, _ = ingest_week(lake, 200607)
+    assert result.good.num_rows > 0

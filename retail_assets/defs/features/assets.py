@@ -1,0 +1,52 @@
+"""features/*: the feature store — the offline training table and the online product table."""
+
+
+import dagster as dg
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from retail_assets.defs.dbt.assets import dbt_project
+from retail_assets.settings import get_settings
+from retail_assets.warehouse import read_duckdb_relation, relation_name
+
+
+def _gold(model: str) -> pa.Table:
+    return read_duckdb_relation(get_settings().duckdb_path, relation_name(dbt_project.manifest_path, model))
+
+
+@dg.asset(
+    key=["features", "training_table"],
+    group_name="features",
+    deps=[dg.AssetKey(["gold", "fct_baskets"])],
+    io_manager_key="lake_io_manager",
+    kinds={"duckdb", "parquet"},
+    automation_condition=dg.AutomationCondition.eager(),
+    description="Offline store: one row per basket with point-in-time features and its label.",
+)
+def training_table(context: dg.AssetExecutionContext) -> pa.Table:
+    table = _gold("fct_baskets").sort_by([("shop_week", "ascending"), ("basket_id", "ascending")])
+    labels = table.column("label").value_counts().to_pylist()
+    weeks = pc.unique(table.column("shop_week")).to_pylist()
+    context.add_output_metadata({
+        "baskets": table.num_rows,
+        "weeks": len(weeks),
+        "first_week": min(weeks) if weeks else 0,
+        "last_week": max(weeks) if weeks else 0,
+        "labels": dg.MetadataValue.json({d["values"]: d["counts"] for d in labels}),
+    })
+    return table
+
+
+@dg.asset(
+    key=["features", "online_product_features"],
+    group_name="features",
+    deps=[dg.AssetKey(["gold", "product_features_latest"])],
+    io_manager_key="lake_io_manager",
+    kinds={"duckdb", "parquet"},
+    automation_condition=dg.AutomationCondition.eager(),
+    description="Online store: latest statistics per product, carried inside every model bundle.",
+)
+def online_product_features(context: dg.AssetExecutionContext) -> pa.Table:
+    table = _gold("product_features_latest").sort_by("prod_code")
+    context.add_output_metadata({"products": table.num_rows})
+    return table

@@ -1,0 +1,119 @@
+"""ONNX export of a fitted candidate, and the parity check against the native model.
+
+Every exported graph has the bundle's shape (contracts.md section 4): input `features`
+float32 [N, F]; outputs, in this order, `label` int64 [N] (index into CLASSES) and
+`probabilities` float32 [N, 3]. Serving may rely on the names and on the order.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import onnx
+
+INPUT_NAME = "features"
+OUTPUT_NAMES = ("label", "probabilities")
+# MEASURED.md: onnxmltools' XGBoost converter works at opset 15 and raised at 17. The sklearn
+# graphs use the same opset so every bundle loads in the same onnxruntime versions.
+TARGET_OPSET = 15
+
+
+def _is_xgboost(model: Any) -> bool:
+    from xgboost import XGBClassifier
+
+    return isinstance(model, XGBClassifier)
+
+
+def _convert_xgboost(model: Any, n_features: int) -> onnx.ModelProto:
+    from onnxmltools import convert_xgboost
+    # skl2onnx's FloatTensorType is a different class and onnxmltools rejects it (MEASURED.md).
+    from onnxmltools.convert.common.data_types import FloatTensorType
+
+    return convert_xgboost(model, initial_types=[(INPUT_NAME, FloatTensorType([None, n_features]))],
+                           target_opset=TARGET_OPSET)
+
+
+def _convert_sklearn(model: Any, n_features: int) -> onnx.ModelProto:
+    from skl2onnx import convert_sklearn
+    from skl2onnx.common.data_types import FloatTensorType
+
+    # zipmap off: probabilities as a plain [N, 3] tensor instead of a list of {label: p} maps.
+    # Keyed by the object given (the Pipeline for logistic regression): skl2onnx applies a
+    # pipeline's options to its final classifier.
+    return convert_sklearn(model, initial_types=[(INPUT_NAME, FloatTensorType([None, n_features]))],
+                           options={id(model): {"zipmap": False}}, target_opset=TARGET_OPSET)
+
+
+def _normalise_outputs(proto: onnx.ModelProto, n_classes: int) -> onnx.ModelProto:
+    """Check the two outputs are (int64 [N], float [N, n_classes]) and give them the contract's names."""
+    graph = proto.graph
+    if len(graph.output) != 2:
+        names = [o.name for o in graph.output]
+        raise ValueError(f"expected 2 outputs (label, probabilities), the converter gave {names}")
+    label, proba = graph.output
+    label_type, proba_type = label.type.tensor_type, proba.type.tensor_type
+    if label_type.elem_type != onnx.TensorProto.INT64 or proba_type.elem_type != onnx.TensorProto.FLOAT:
+        raise ValueError(f"outputs have element types {label_type.elem_type}, {proba_type.elem_type}; "
+                         "expected int64 label then float probabilities")
+    width = proba_type.shape.dim[-1].dim_value if proba_type.shape.dim else 0
+    if width not in (0, n_classes):  # 0: the converter left the width symbolic
+        raise ValueError(f"probabilities have {width} columns, expected {n_classes}")
+    for output, wanted in zip(graph.output, OUTPUT_NAMES):
+        if output.name != wanted:
+            _rename_value(graph, output.name, wanted)
+    return proto
+
+
+def _rename_value(graph: onnx.GraphProto, old: str, new: str) -> None:
+    for node in graph.node:
+        node.output[:] = [new if name == old else name for name in node.output]
+        node.input[:] = [new if name == old else name for name in node.input]
+    for output in graph.output:
+        if output.name == old:
+            output.name = new
+
+
+def export_onnx(model: Any, n_features: int, n_classes: int = 3) -> bytes:
+    """Serialise a fitted candidate (sklearn estimator, Pipeline or XGBClassifier) to ONNX bytes."""
+    proto = _convert_xgboost(model, n_features) if _is_xgboost(model) else _convert_sklearn(model, n_features)
+    proto = _normalise_outputs(proto, n_classes)
+    onnx.checker.check_model(proto)
+    return proto.SerializeToString()
+
+
+def onnx_session(onnx_bytes: bytes):
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    # One thread: the numbers must not depend on how many cores the check ran on.
+    options.intra_op_num_threads = 1
+    return ort.InferenceSession(onnx_bytes, sess_options=options, providers=["CPUExecutionProvider"])
+
+
+def onnx_parity(
+    model: Any, onnx_bytes: bytes, X: np.ndarray, tolerance: float = 1e-4, min_label_agreement: float = 0.999
+) -> dict[str, Any]:
+    """Compare ONNX Runtime with the native model on X: probabilities and labels.
+
+    Both sides get the same float32 matrix. Serving only ever has float32 features, and a
+    native model fed float64 differs by up to ~3e-3 from itself on float32 (a scaler over a
+    feature in the thousands), which would be a false alarm about the export.
+    """
+    X32 = np.ascontiguousarray(X, dtype=np.float32)
+    if X32.ndim != 2 or len(X32) == 0:
+        raise ValueError(f"parity needs a non-empty [N, F] matrix, got shape {X32.shape}")
+    label, proba = onnx_session(onnx_bytes).run(None, {INPUT_NAME: X32})  # by position: label, probabilities
+    native_proba = np.asarray(model.predict_proba(X32), dtype=np.float64)
+    native_label = np.asarray(model.predict(X32)).astype(np.int64)
+    if proba.shape != native_proba.shape:
+        raise ValueError(f"ONNX probabilities have shape {proba.shape}, native {native_proba.shape}")
+    max_abs_diff = float(np.max(np.abs(proba.astype(np.float64) - native_proba)))
+    label_agreement = float(np.mean(label.astype(np.int64) == native_label))
+    return {
+        "n": int(len(X32)),
+        "max_abs_diff": max_abs_diff,
+        "label_agreement": label_agreement,
+        "tolerance": tolerance,
+        "passed": bool(max_abs_diff <= tolerance and label_agreement >= min_label_agreement),
+    }

@@ -1,0 +1,108 @@
+"""`retail run`: land every weekly file of a folder, ingest each week, then build and train.
+
+It runs the same jobs the sensor and automation would run, in-process against the home's
+Dagster instance, so the runs show up in `dagster dev` started on that home.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dagster as dg
+
+from retail_assets.ingest.raw import LANDING
+from retail_assets.ingest.weekly import FILE_NAME, week_of_file
+from retail_assets.lake import Lake
+from retail_assets.partitions import shop_week_partitions
+from retail_assets.settings import RetailSettings
+
+
+# The runs are recorded in the home's Dagster instance; the terminal only needs warnings.
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+@dataclass
+class RunReport:
+    weeks_loaded: list[int] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # "<file>: <problem>"
+    failed_checks: list[str] = field(default_factory=list)
+    failed_steps: list[str] = field(default_factory=list)
+    materializations: dict[str, dict] = field(default_factory=dict)  # asset key -> metadata
+    checks: dict[str, bool] = field(default_factory=dict)
+
+    def partitions_of(self, asset: str) -> dict[str, dict]:
+        prefix = asset + "["
+        return {k[len(prefix):-1]: v for k, v in self.materializations.items() if k.startswith(prefix)}
+
+    @property
+    def ok(self) -> bool:
+        return not (self.refused or self.failed_checks or self.failed_steps)
+
+
+def land_files(landing_dir: Path, lake: Lake, report: RunReport) -> list[int]:
+    """Copy the folder's weekly files into the lake's landing zone; return their weeks."""
+    weeks: dict[int, str] = {}
+    for path in sorted(p for p in landing_dir.iterdir() if p.is_file()):
+        if not FILE_NAME.match(path.name):
+            if path.name.startswith("transactions_"):
+                report.refused.append(f"{path.name}: name is not transactions_YYYYWW.csv or transactions_YYYYWW.csv.gz")
+            continue
+        week = week_of_file(path.name)
+        if week in weeks:
+            report.refused.append(f"{path.name}: week {week} already comes from {weeks[week]}")
+            continue
+        weeks[week] = path.name
+        key = f"{LANDING}/{path.name}"
+        data = path.read_bytes()
+        if not lake.exists(key) or lake.read_bytes(key) != data:
+            lake.write_bytes(key, data)
+        other = key[:-3] if key.endswith(".gz") else key + ".gz"
+        lake.delete(other)  # the folder is the truth for its weeks: one file per week in landing
+    return sorted(weeks)
+
+
+def _collect(result: dg.ExecuteInProcessResult, report: RunReport, label: str) -> None:
+    for event in result.all_events:
+        if event.is_step_failure:
+            error = event.step_failure_data.error
+            while error is not None and error.cause is not None:  # the root cause says what went wrong
+                error = error.cause
+            message = error.message.strip().splitlines()[0] if error else "failed"
+            report.failed_steps.append(f"{label}: {event.step_key}: {message}")
+        elif event.event_type_value == "ASSET_MATERIALIZATION":
+            mat = event.event_specific_data.materialization
+            name = mat.asset_key.to_user_string() + (f"[{mat.partition}]" if mat.partition else "")
+            report.materializations[name] = {k: v.value for k, v in mat.metadata.items()}
+        elif event.event_type_value == "ASSET_CHECK_EVALUATION":
+            ev = event.event_specific_data
+            name = f"{ev.asset_key.to_user_string()}:{ev.check_name}"
+            report.checks[name] = ev.passed
+            if not ev.passed:
+                details = {k: v.value for k, v in ev.metadata.items()}
+                report.failed_checks.append(f"{label}: {name} failed {details}")
+
+
+def run_pipeline(landing_dir: Path, settings: RetailSettings, defs: dg.Definitions) -> RunReport:
+    report = RunReport()
+    lake = Lake.from_uri(settings.lake_uri)
+    weeks = land_files(landing_dir, lake, report)
+    instance = dg.DagsterInstance.get()
+    instance.add_dynamic_partitions(shop_week_partitions.name, [str(w) for w in weeks])
+    ingest = defs.resolve_job_def("ingest_week")
+    for week in weeks:
+        result = ingest.execute_in_process(
+            partition_key=str(week), instance=instance, raise_on_error=False, run_config=QUIET
+        )
+        if result.success:
+            report.weeks_loaded.append(week)
+        _collect(result, report, f"week {week}")
+    if not report.weeks_loaded:
+        report.failed_steps.append("no week loaded: nothing to build or train on")
+        return report
+    result = defs.resolve_job_def("build_and_train").execute_in_process(
+        instance=instance, raise_on_error=False, run_config=QUIET
+    )
+    _collect(result, report, "build_and_train")
+    return report

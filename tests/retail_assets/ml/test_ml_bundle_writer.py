@@ -1,0 +1,96 @@
+import json
+import os
+
+import numpy as np
+import pytest
+
+from retail_assets.ml import bundle_writer
+from retail_assets.ml.bundle_writer import verify_bundle, write_bundle
+from retail_assets.ml.export import export_onnx, onnx_session
+from retail_assets.ml.metrics import evaluation_json
+from serving.bundle import compute_bundle_id, load_bundle
+from serving.features import default_spec
+
+FILES = {"model.onnx", "features.json", "product_features.parquet", "metrics.json", "bundle.json"}
+
+
+@pytest.fixture(scope="module")
+def exported(candidates):
+    result = candidates["xgboost"]
+    return result, export_onnx(result.model, result.X_valid.shape[1])
+
+
+def _write(dest, exported, products, **kwargs):
+    result, data = exported
+    metrics = evaluation_json(result.metrics, result.split.excluded_xx_valid)
+    lineage = {"validation_weeks": list(result.split.validation_weeks), "git_sha": "abc123"}
+    return write_bundle(dest, "v0001", "xgboost", data, default_spec(), products, metrics, lineage, **kwargs)
+
+
+def test_bundle_holds_every_file_and_its_id_verifies(tmp_path, exported, products):
+    dest = tmp_path / "models" / "v0001"
+    manifest = _write(dest, exported, products, created_at="2024-01-01T00:00:00+00:00")
+    assert {p.name for p in dest.iterdir()} == FILES
+    assert not [p for p in dest.parent.iterdir() if p.name.startswith(".")]  # no staging left over
+    files = {p.name: p.read_bytes() for p in dest.iterdir()}
+    assert manifest["bundle_id"] == compute_bundle_id(files)
+    assert json.loads(files["bundle.json"]) == manifest
+    assert list(manifest) == ["version", "bundle_id", "model_name", "created_at", "lineage"]
+    assert manifest["version"] == "v0001" and manifest["lineage"]["git_sha"] == "abc123"
+    assert json.loads(files["features.json"]) == default_spec().to_json()
+    assert verify_bundle(dest) == manifest
+
+
+def test_serving_loads_the_bundle_and_predicts_like_the_export(tmp_path, exported, products):
+    result, data = exported
+    dest = tmp_path / "v0001"
+    manifest = _write(dest, exported, products)
+    bundle = load_bundle(str(dest))
+    assert (bundle.version, bundle.bundle_id, bundle.model_name) == ("v0001", manifest["bundle_id"], "xgboost")
+    labels, proba = bundle.predict_encoded(result.X_valid)
+    _, expected = onnx_session(data).run(None, {"features": result.X_valid})
+    np.testing.assert_array_equal(proba, expected)
+    assert set(labels) <= {"LA", "MM", "UM"}
+
+
+def test_same_inputs_give_the_same_bundle_id(tmp_path, exported, products):
+    first = _write(tmp_path / "a", exported, products)
+    second = _write(tmp_path / "b", exported, products)
+    assert first["bundle_id"] == second["bundle_id"]
+
+
+def test_tampered_bundle_fails_verification(tmp_path, exported, products):
+    dest = tmp_path / "v0001"
+    _write(dest, exported, products)
+    (dest / "metrics.json").write_text('{"accuracy": 1.0}')
+    with pytest.raises(ValueError, match="bundle_id"):
+        verify_bundle(dest)
+
+
+def test_existing_bundle_is_refused_unless_overwritten(tmp_path, exported, products):
+    dest = tmp_path / "v0001"
+    _write(dest, exported, products)
+    with pytest.raises(FileExistsError):
+        _write(dest, exported, products)
+    (dest / "stray.txt").write_text("left by a failed run")
+    _write(dest, exported, products, overwrite=True)
+    assert {p.name for p in dest.iterdir()} == FILES
+    assert [p.name for p in tmp_path.iterdir()] == ["v0001"]
+
+
+def test_a_failure_while_publishing_leaves_no_bundle_and_no_staging(tmp_path, exported, products, monkeypatch):
+    def fail(*args):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(bundle_writer.os, "replace", fail)
+    with pytest.raises(OSError, match="disk full"):
+        _write(tmp_path / "v0001", exported, products)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bad_inputs_are_refused(tmp_path, exported, products):
+    with pytest.raises(NotImplementedError, match="s3://"):
+        _write("s3://bucket/retail/artifacts/models/v0001", exported, products)
+    with pytest.raises(ValueError, match="log_price_index"):
+        _write(tmp_path / "v0001", exported, products.drop_columns(["log_price_index"]))
+    assert not os.listdir(tmp_path)

@@ -1,0 +1,152 @@
+"""Builds small, valid model bundles (and registry indexes) for the serving tests."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from serving.bundle import compute_bundle_id
+from serving.features import PRODUCT_STAT_COLUMNS, FeatureSpec, default_spec
+
+PRODUCTS = {
+    "prod_code": ["PRD0000001", "PRD0000002", "PRD0000003", "PRD0000004"],
+    "n_lines": [120, 0, 45, 7],
+    "p_la": [0.6, 1 / 3, 0.2, 0.5],
+    "p_mm": [0.3, 1 / 3, 0.3, 0.25],
+    "p_um": [0.1, 1 / 3, 0.5, 0.25],
+    "log_price_index": [0.25, -0.1, -0.5, 0.0],
+}
+
+
+@lru_cache(maxsize=8)
+def onnx_model(width: int | None = None, seed: int = 0, zipmap: bool = False) -> bytes:
+    """A LogisticRegression over random encoded features, exported without zipmap."""
+    from skl2onnx import convert_sklearn
+    from skl2onnx.common.data_types import FloatTensorType
+    from sklearn.linear_model import LogisticRegression
+
+    if width is None:
+        X, y = training_set(seed)
+        width = X.shape[1]
+    else:
+        rng = np.random.default_rng(seed)
+        X = rng.normal(size=(300, width)).astype(np.float32)
+        y = (X[:, 0] > 0.3).astype(int) + (X[:, 1] > 0.5).astype(int)
+    model = LogisticRegression(max_iter=2000).fit(X, y)
+    onx = convert_sklearn(
+        model,
+        initial_types=[("features", FloatTensorType([None, width]))],
+        options={id(model): {"zipmap": zipmap}},
+        target_opset=15,
+    )
+    return onx.SerializeToString()
+
+
+def training_set(seed: int = 0, n: int = 400) -> tuple[np.ndarray, np.ndarray]:
+    """Encoded features of random baskets over PRODUCTS, so the model sees realistic
+    ranges, with labels 0/1/2 from a noisy rule (all three classes occur)."""
+    from serving.features import CATEGORICAL_FEATURES, ProductTable, basket_features, encode
+
+    rng = np.random.default_rng(seed)
+    codes = np.array(PRODUCTS["prod_code"] + ["PRD9999999"])
+    per_basket = rng.integers(1, 12, n)
+    ids = np.arange(n)
+    line_ids = np.repeat(ids, per_basket)
+    baskets = {"basket_id": ids, "shop_weekday": rng.integers(1, 8, n),
+               "shop_hour": rng.integers(0, 24, n)}
+    for name, values in CATEGORICAL_FEATURES.items():
+        baskets[name] = rng.choice(list(values), n)
+    lines = {"basket_id": line_ids, "prod_code": rng.choice(codes, len(line_ids)),
+             "quantity": rng.integers(1, 4, len(line_ids)),
+             "spend": rng.gamma(2.0, 1.5, len(line_ids))}
+    table = ProductTable.from_arrow(pa.table({k: PRODUCTS[k] for k in ("prod_code", *PRODUCT_STAT_COLUMNS)}))
+    features = basket_features(baskets, lines, table)
+    X = encode(features, default_spec())
+    score = features["avg_p_um"] - features["avg_p_la"] + rng.normal(0, 0.05, n)
+    y = np.digitize(score, np.quantile(score, [1 / 3, 2 / 3]))
+    return X, y
+
+
+def product_table_bytes(products: dict[str, list] = PRODUCTS) -> bytes:
+    sink = pa.BufferOutputStream()
+    table = pa.table({
+        "prod_code": pa.array(products["prod_code"], pa.string()),
+        **{c: pa.array(products[c], pa.int64() if c == "n_lines" else pa.float64())
+           for c in PRODUCT_STAT_COLUMNS},
+    })
+    pq.write_table(table, sink)
+    return sink.getvalue().to_pybytes()
+
+
+def write_bundle(
+    directory: Path,
+    version: str = "v0001",
+    *,
+    model: bytes | None = None,
+    spec: FeatureSpec | None = None,
+    products: bytes | None = None,
+    metrics: dict[str, Any] | None = None,
+    model_name: str = "logistic_regression",
+    bundle_id: str | None = None,
+) -> Path:
+    """Write a bundle; `bundle_id` overrides the correct id (to build a corrupt one)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    files = {
+        "model.onnx": model if model is not None else onnx_model(),
+        "features.json": json.dumps((spec or default_spec()).to_json()).encode(),
+        "product_features.parquet": products if products is not None else product_table_bytes(),
+        "metrics.json": json.dumps(metrics or {"accuracy": 0.61, "macro_f1": 0.58,
+                                               "per_class": {"LA": {"f1": 0.6}}}).encode(),
+    }
+    manifest = {
+        "version": version,
+        "bundle_id": bundle_id or compute_bundle_id(files),
+        "model_name": model_name,
+        "created_at": "2024-01-01T00:00:00+00:00",
+        "lineage": {"weeks": [200607, 200608]},
+    }
+    files["bundle.json"] = json.dumps(manifest).encode()
+    for name, data in files.items():
+        (directory / name).write_bytes(data)
+    return directory
+
+
+def write_index(index_path: Path, production: str | None, bundles: dict[str, Path]) -> Path:
+    """Write a registry index naming `production` among `bundles` (version -> directory)."""
+    index_path.parent.mkdir(parents=True, exist_ok=True)
+    index = {
+        "production": production,
+        "versions": {
+            version: {"stage": "Production" if version == production else "Archived",
+                      "bundle_uri": str(path), "model_name": "logistic_regression"}
+            for version, path in bundles.items()
+        },
+    }
+    tmp = index_path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(index))
+    tmp.replace(index_path)  # atomic, like the registry
+    return index_path
+
+
+def basket(n_lines: int = 3, **overrides: Any) -> dict[str, Any]:
+    """A valid /predict basket."""
+    codes = PRODUCTS["prod_code"] + ["PRD9999999"]
+    body = {
+        "basket_id": 994100100398294,
+        "store_format": "LS",
+        "store_region": "E02",
+        "shop_weekday": 3,
+        "shop_hour": 17,
+        "cust_price_sensitivity": "MM",
+        "cust_lifestage": "YF",
+        "lines": [{"prod_code": codes[i % len(codes)], "quantity": 1 + i % 3, "spend": 1.25 * (i + 1)}
+                  for i in range(n_lines)],
+    }
+    body.update(overrides)
+    return body

@@ -1,0 +1,230 @@
+from __future__ import annotations
+
+import json
+import math
+import re
+
+import pytest
+from bundles import basket
+
+from serving.app import create_app
+from serving.settings import ServingSettings
+
+
+def assert_prediction(answer: dict, n: int) -> None:
+    assert answer["model_version"] == "v0001" and len(answer["bundle_id"]) == 64
+    assert len(answer["predictions"]) == n
+    for p in answer["predictions"]:
+        probs = p["probabilities"]
+        assert list(probs) == ["LA", "MM", "UM"]
+        assert math.isclose(sum(probs.values()), 1.0, rel_tol=1e-5)
+        assert p["label"] == max(probs, key=probs.get)
+
+
+def test_predict_one_basket(client) -> None:
+    response = client.post("/predict", json=basket())
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert_prediction(answer, 1)
+    assert answer["predictions"][0]["basket_id"] == 994100100398294
+
+
+def test_predict_batch_keeps_order_and_ids(client) -> None:
+    baskets = [basket(1, basket_id=1), basket(4, basket_id="b-2", cust_lifestage=None),
+               basket(2, basket_id=None, store_region="Z99", store_format="??")]
+    response = client.post("/predict", json={"baskets": baskets})
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert_prediction(answer, 3)
+    assert [p["basket_id"] for p in answer["predictions"]] == [1, "b-2", None]
+    # A basket's answer does not depend on its batch.
+    single = client.post("/predict", json=baskets[1]).json()["predictions"][0]
+    in_batch = answer["predictions"][1]
+    assert single["label"] == in_batch["label"]
+    for k, v in single["probabilities"].items():
+        assert math.isclose(v, in_batch["probabilities"][k], rel_tol=1e-5, abs_tol=1e-7)
+
+
+def raw(client, body: bytes | str, content_type: str = "application/json"):
+    return client.post("/predict", content=body, headers={"content-type": content_type})
+
+
+NAN_BODY = json.dumps(basket(1)).replace('"spend": 1.25', '"spend": NaN')
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({k: v for k, v in basket().items() if k != "lines"}, "body.lines"),
+        (basket(lines=[]), "body.lines"),
+        (basket(lines=None), "body.lines"),
+        (basket(shop_weekday="3"), "body.shop_weekday"),
+        (basket(shop_weekday=8), "body.shop_weekday"),
+        (basket(shop_hour=-1), "body.shop_hour"),
+        (basket(shop_hour=True), "body.shop_hour"),
+        (basket(store_format=None), "body.store_format"),
+        (basket(store_region=12), "body.store_region"),
+        (basket(cust_lifestage=["YA"]), "body.cust_lifestage"),
+        (basket(lines=[{"prod_code": "PRD0000001", "quantity": 0, "spend": 1.0}]), "body.lines.0.quantity"),
+        (basket(lines=[{"prod_code": "PRD0000001", "quantity": 1.5, "spend": 1.0}]), "body.lines.0.quantity"),
+        (basket(lines=[{"prod_code": "PRD0000001", "quantity": 10**30, "spend": 1.0}]), "body.lines.0.quantity"),
+        (basket(lines=[{"prod_code": "PRD0000001", "quantity": 1, "spend": -0.01}]), "body.lines.0.spend"),
+        (basket(lines=[{"prod_code": "PRD0000001", "quantity": 1, "spend": 1e308}]), "body.lines.0.spend"),
+        (basket(lines=[{"prod_code": "PRD0000001", "quantity": 1, "spend": "1"}]), "body.lines.0.spend"),
+        (basket(lines=[{"prod_code": "", "quantity": 1, "spend": 1.0}]), "body.lines.0.prod_code"),
+        (basket(lines=[{"quantity": 1, "spend": 1.0}]), "body.lines.0.prod_code"),
+        (basket(lines=[None]), "body.lines.0"),
+        (basket(basket_id=-5), "body.basket_id"),
+        ({"baskets": []}, "body.baskets"),
+        ({"baskets": None}, "body.baskets"),
+        ({"baskets": [basket(), basket(lines=[{"prod_code": "P", "quantity": 1, "spend": None}])]},
+         "body.baskets.1.lines.0.spend"),
+        ({"baskets": [basket()] * 6}, "body.baskets"),  # the configured limit is 5
+        (basket(51), "body.lines"),  # the configured limit is 50 lines
+        ({"baskets": [basket(), basket(51)]}, "body.baskets.1.lines"),
+        ([basket()], "body"),
+        (None, "body"),
+        ("just a string", "body"),
+    ],
+)
+def test_bad_input_is_a_422_naming_the_field(client, body, field: str) -> None:
+    response = client.post("/predict", json=body)
+    assert response.status_code == 422, response.text
+    answer = response.json()
+    assert field in answer["message"], answer
+    assert any(".".join(map(str, e["loc"])) .startswith(field) for e in answer["detail"])
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (NAN_BODY, "application/json"),
+        ("{not json", "application/json"),
+        ("", "application/json"),
+        (b"\xff\xfe\x00garbage", "application/json"),
+        (json.dumps(basket()), "text/plain"),
+        ('{"lines": [' * 5000, "application/json"),
+    ],
+    ids=["nan", "broken-json", "empty", "binary", "text-plain", "deep-nesting"],
+)
+def test_non_json_or_invalid_json_is_a_4xx(client, body, content_type: str) -> None:
+    response = raw(client, body, content_type)
+    assert 400 <= response.status_code < 500, response.text
+    assert response.json()["detail"]
+
+
+def test_nan_names_the_field(client) -> None:
+    response = raw(client, NAN_BODY)
+    assert "body.lines.0.spend" in response.json()["message"]
+
+
+def test_oversized_body_is_a_413(make_client, registry_index, bundle_dir) -> None:
+    client = make_client(max_body_bytes=2048)
+    big = {"baskets": [basket(40)] * 3}
+    assert client.post("/predict", json=big).status_code == 413
+    assert client.get("/health").status_code == 200
+
+
+def test_unknown_products_and_categories_still_predict(client) -> None:
+    body = basket(lines=[{"prod_code": "PRD1234567", "quantity": 1, "spend": 0.0}],
+                  store_format="HUGE", cust_price_sensitivity=None)
+    response = client.post("/predict", json=body)
+    assert response.status_code == 200, response.text
+    assert_prediction(response.json(), 1)
+
+
+def test_ops_endpoints(client) -> None:
+    assert client.get("/health").json() == {"status": "ok"}
+    ready = client.get("/ready")
+    assert ready.status_code == 200 and ready.json()["model_version"] == "v0001"
+    model = client.get("/model").json()
+    assert model["version"] == "v0001" and model["model_name"] == "logistic_regression"
+    assert model["metrics"] == {"accuracy": 0.61, "macro_f1": 0.58}
+    assert model["loaded_at"] and model["source"] == "registry" and len(model["bundle_id"]) == 64
+    schema = client.get("/openapi.json").json()
+    assert "/predict" in schema["paths"] and "Basket" in schema["components"]["schemas"]
+
+
+def test_not_ready_without_any_bundle(make_client) -> None:
+    client = make_client()
+    assert client.get("/health").status_code == 200
+    ready = client.get("/ready")
+    assert ready.status_code == 503 and "cannot be read" in ready.json()["reason"]
+    assert client.get("/model").status_code == 503
+    assert client.post("/predict", json=basket()).status_code == 503
+
+
+SAMPLE = re.compile(
+    r'^(?P<name>[a-zA-Z_:][a-zA-Z0-9_:]*)'
+    r'(?:\{(?P<labels>[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*"'
+    r'(?:,[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*")*)\})?'
+    r' (?P<value>[-+]?(?:\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|Inf|NaN))$'
+)
+
+
+def parse_exposition(text: str) -> dict[str, list[tuple[dict[str, str], float]]]:
+    """A strict reader of the Prometheus text format, enough to check ours."""
+    assert text.endswith("\n")
+    samples: dict[str, list[tuple[dict[str, str], float]]] = {}
+    types: dict[str, str] = {}
+    for line in text.splitlines():
+        if line.startswith("# HELP "):
+            continue
+        if line.startswith("# TYPE "):
+            _, _, name, kind = line.split(" ")
+            assert kind in {"counter", "gauge", "histogram", "summary", "untyped"}
+            assert name not in types, f"family {name} declared twice"
+            types[name] = kind
+            continue
+        match = SAMPLE.match(line)
+        assert match, f"not a valid sample line: {line!r}"
+        labels = dict(re.findall(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"', match["labels"] or ""))
+        name = match["name"]
+        family = re.sub(r"_(bucket|sum|count)$", "", name) if name not in types else name
+        assert family in types, f"sample {name} before its # TYPE"
+        samples.setdefault(name, []).append((labels, float(match["value"])))
+    return samples
+
+
+def test_metrics_exposition(client) -> None:
+    client.post("/predict", json={"baskets": [basket(), basket(2)]})
+    client.post("/predict", json=basket(lines=[]))
+    client.get("/nope")
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
+    samples = parse_exposition(response.text)
+
+    requests = {(s["route"], s["status"]): v for s, v in samples["retail_http_requests_total"]}
+    assert requests[("/predict", "200")] == 1 and requests[("/predict", "422")] == 1
+    assert requests[("unmatched", "404")] == 1
+    assert sum(v for _, v in samples["retail_predictions_total"]) == 2
+    assert {s["model_version"] for s, _ in samples["retail_predictions_total"]} == {"v0001"}
+    info = samples["retail_model_info"]
+    assert len(info) == 1 and info[0][0]["model_version"] == "v0001" and info[0][1] == 1
+
+    buckets = [(s, v) for s, v in samples["retail_http_request_duration_seconds_bucket"]
+               if s["route"] == "/predict"]
+    counts = [v for _, v in buckets]
+    assert counts == sorted(counts) and buckets[-1][0]["le"] == "+Inf"
+    count = [v for s, v in samples["retail_http_request_duration_seconds_count"] if s["route"] == "/predict"]
+    assert count == [counts[-1]] == [2]
+
+
+def test_creating_the_app_reads_no_settings(monkeypatch) -> None:
+    explicit = create_app(ServingSettings(registry_uri="/nowhere/index.json"))
+    assert explicit.state.settings.registry_uri == "/nowhere/index.json"
+    monkeypatch.setenv("RETAIL_ONNX_THREADS", "not a number")  # would fail if read
+    app = create_app()
+    assert app.state.settings is None
+
+
+def test_settings_defaults_and_env(monkeypatch) -> None:
+    assert ServingSettings().registry_uri == "./.retail/lake/retail/artifacts/registry/index.json"
+    monkeypatch.setenv("RETAIL_HOME", "/srv/retail")
+    monkeypatch.setenv("RETAIL_RELOAD_SECONDS", "2.5")
+    settings = ServingSettings()
+    assert settings.registry_uri == "/srv/retail/lake/retail/artifacts/registry/index.json"
+    assert settings.reload_seconds == 2.5 and settings.onnx_threads == 1
+    monkeypatch.setenv("RETAIL_REGISTRY_URI", "s3://mlops-dev-retail/retail/artifacts/registry/index.json")
+    assert ServingSettings().registry_uri.startswith("s3://")
