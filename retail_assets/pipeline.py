@@ -6,7 +6,7 @@ Dagster instance, so the runs show up in `dagster dev` started on that home.
 
 from __future__ import annotations
 
-import shutil
+import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,8 +19,9 @@ from retail_assets.partitions import shop_week_partitions
 from retail_assets.settings import RetailSettings
 
 
-# The runs are recorded in the home's Dagster instance; the terminal only needs warnings.
-QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+# Every event is recorded in the home's Dagster instance (see it with `make dev`); the terminal
+# gets the summary, and failures are reported there with their root cause.
+QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 @dataclass
@@ -31,6 +32,7 @@ class RunReport:
     failed_steps: list[str] = field(default_factory=list)
     materializations: dict[str, dict] = field(default_factory=dict)  # asset key -> metadata
     checks: dict[str, bool] = field(default_factory=dict)
+    log_path: Path | None = None
 
     def partitions_of(self, asset: str) -> dict[str, dict]:
         prefix = asset + "["
@@ -101,8 +103,12 @@ def run_pipeline(landing_dir: Path, settings: RetailSettings, defs: dg.Definitio
     if not report.weeks_loaded:
         report.failed_steps.append("no week loaded: nothing to build or train on")
         return report
-    result = defs.resolve_job_def("build_and_train").execute_in_process(
-        instance=instance, raise_on_error=False, run_config=QUIET
-    )
+    log_path = settings.home / "logs" / "build_and_train.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "w") as log, contextlib.redirect_stdout(log):  # dbt's own log lines
+        result = defs.resolve_job_def("build_and_train").execute_in_process(
+            instance=instance, raise_on_error=False, run_config=QUIET
+        )
+    report.log_path = log_path
     _collect(result, report, "build_and_train")
     return report

@@ -64,3 +64,5 @@ def print_summary(report: RunReport, settings: RetailSettings) -> None:
         print(f"registered       {reg['version']} -> {reg['stage']} ({reg['decision']})")
     if report.weeks_loaded and reg:
         print(f"prediction       {_one_prediction(settings, report.weeks_loaded[-1])}")
+    if report.log_path:
+        print(f"dbt log          {report.log_path}")

@@ -7,16 +7,18 @@ import dagster as dg
 import pyarrow as pa
 
 from retail_assets.defs.ml.resources import MlConfig, RegistryResource
-from retail_assets.ml.export import export_onnx
 from retail_assets.ml.lineage import build_lineage
 from retail_assets.ml.metrics import confusion_matrix_png, select_winner
-from retail_assets.ml.training import CandidateResult, train_candidates
 from retail_assets.resources import LakeResource
+
+# sklearn, xgboost and the ONNX converters are imported inside the asset bodies: the code
+# location then loads in seconds less, and only the run that trains pays for them.
+# Candidates flow between assets as retail_assets.ml.training.CandidateResult.
 
 EAGER = dg.AutomationCondition.eager()
 
 
-def _metrics_table(results: list[CandidateResult]) -> str:
+def _metrics_table(results: list) -> str:
     rows = ["| candidate | accuracy | macro-F1 | train s |", "|---|---|---|---|"]
     rows += [f"| {r.name} | {r.metrics['accuracy']:.4f} | {r.metrics['macro_f1']:.4f} | {r.train_seconds:.1f} |" for r in results]
     return "\n".join(rows)
@@ -30,7 +32,9 @@ def _metrics_table(results: list[CandidateResult]) -> str:
     automation_condition=EAGER,
     description="Logistic Regression, Decision Tree, Random Forest and XGBoost, validated on the latest weeks.",
 )
-def candidates(context: dg.AssetExecutionContext, training_table: pa.Table, ml_config: MlConfig) -> list[CandidateResult]:
+def candidates(context: dg.AssetExecutionContext, training_table: pa.Table, ml_config: MlConfig) -> list:
+    from retail_assets.ml.training import train_candidates
+
     results = train_candidates(training_table.to_pandas(), ml_config.training_config())
     split = results[0].split.to_dict()
     context.add_output_metadata({
@@ -53,7 +57,7 @@ def candidates(context: dg.AssetExecutionContext, training_table: pa.Table, ml_c
     automation_condition=EAGER,
     description="The winning candidate (best validation macro-F1); gated by blocking checks.",
 )
-def model(context: dg.AssetExecutionContext, candidates: list[CandidateResult], lake: LakeResource) -> CandidateResult:
+def model(context: dg.AssetExecutionContext, candidates: list, lake: LakeResource):
     winner = select_winner(candidates)
     png = confusion_matrix_png(winner.metrics)
     key = f"retail/artifacts/reports/{context.run_id}/confusion_matrix.png"
@@ -81,7 +85,9 @@ def model(context: dg.AssetExecutionContext, candidates: list[CandidateResult], 
     automation_condition=EAGER,
     description="The winner as one ONNX graph (float32 features in; label and probabilities out).",
 )
-def onnx_model(context: dg.AssetExecutionContext, model: CandidateResult) -> bytes:
+def onnx_model(context: dg.AssetExecutionContext, model) -> bytes:
+    from retail_assets.ml.export import export_onnx
+
     data = export_onnx(model.model, n_features=model.X_valid.shape[1])
     context.add_output_metadata({"model_name": model.name, "bytes": len(data)})
     return data
@@ -102,7 +108,7 @@ def onnx_model(context: dg.AssetExecutionContext, model: CandidateResult) -> byt
 def registered_model(
     context: dg.AssetExecutionContext,
     onnx_model: bytes,
-    model: CandidateResult,
+    model,
     online_product_features: pa.Table,
     registry: RegistryResource,
     ml_config: MlConfig,

@@ -4,13 +4,11 @@
 import dagster as dg
 
 from retail_assets.defs.ml.resources import MlConfig
-from retail_assets.ml.export import onnx_parity
 from retail_assets.ml.metrics import check_gates
-from retail_assets.ml.training import CandidateResult
 
 
 @dg.asset_check(asset=["ml", "model"], blocking=True, description="validation accuracy and macro-F1 at or above the configured gates")
-def quality_gates(model: CandidateResult, ml_config: MlConfig) -> dg.AssetCheckResult:
+def quality_gates(model, ml_config: MlConfig) -> dg.AssetCheckResult:
     config = ml_config.training_config()
     failed = check_gates(model.metrics, config)
     return dg.AssetCheckResult(
@@ -31,7 +29,9 @@ def quality_gates(model: CandidateResult, ml_config: MlConfig) -> dg.AssetCheckR
     additional_ins={"model": dg.AssetIn(["ml", "model"])},
     description="ONNX Runtime's probabilities equal the native model's on the whole validation set",
 )
-def onnx_parity_check(onnx_model: bytes, model: CandidateResult, ml_config: MlConfig) -> dg.AssetCheckResult:
+def onnx_parity_check(onnx_model: bytes, model, ml_config: MlConfig) -> dg.AssetCheckResult:
+    from retail_assets.ml.export import onnx_parity
+
     config = ml_config.training_config()
     result = onnx_parity(model.model, onnx_model, model.X_valid, config.onnx_tolerance, config.onnx_min_label_agreement)
     return dg.AssetCheckResult(

@@ -11,7 +11,6 @@ from retail_assets.ml.bundle_writer import write_bundle
 from retail_assets.ml.config import DEFAULT_GATES, TrainingConfig
 from retail_assets.ml.metrics import check_gates, classification_report
 from retail_assets.ml.registry import LocalRegistry
-from retail_assets.ml.training import CandidateResult
 from serving.bundle import BundleError, load_bundle
 from serving.features import CLASSES, default_spec
 
@@ -43,7 +42,7 @@ class RegistryResource(dg.ConfigurableResource):
             raise NotImplementedError("the S3/SageMaker registry is not wired yet; run with RETAIL_ENV=local")
         return LocalRegistry(lake.path("retail/artifacts/registry"))
 
-    def _rescore_production(self, registry: LocalRegistry, model: CandidateResult) -> float | None:
+    def _rescore_production(self, registry: LocalRegistry, model) -> float | None:
         """Production's macro-F1 on the challenger's validation rows, when its features match."""
         current = registry.production()
         if current is None:
@@ -59,7 +58,7 @@ class RegistryResource(dg.ConfigurableResource):
         return float(report["macro_f1"])
 
     def register_and_promote(
-        self, *, onnx_bytes: bytes, model: CandidateResult, product_table: pa.Table, lineage: dict[str, Any],
+        self, *, onnx_bytes: bytes, model, product_table: pa.Table, lineage: dict[str, Any],
         tolerance: float, metric: str = "macro_f1", config: TrainingConfig | None = None,
     ) -> dict[str, Any]:
         registry = self.registry()

@@ -1,0 +1,9 @@
+{#- Non-null values that do not match the whole regular expression `pattern`. -#}
+{% test matches_pattern(model, column_name, pattern) %}
+
+select {{ column_name }}
+from {{ model }}
+where {{ column_name }} is not null
+    and not {{ regex_full_match(column_name, pattern) }}
+
+{% endtest %}
