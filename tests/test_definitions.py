@@ -70,3 +70,20 @@ def test_jobs_and_sensor_exist(defs):
     assert defs.resolve_job_def("ingest_week").partitions_def.name == "shop_week"
     assert defs.resolve_job_def("build_and_train")
     assert defs.resolve_sensor_def("landing_sensor")
+
+
+def test_workspace_loads_with_the_dagster_cli(tmp_path):
+    """What `dagster dev -w workspace.yaml` loads, validated by Dagster's own CLI."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "RETAIL_HOME": str(tmp_path), "DAGSTER_HOME": str(tmp_path / "dagster")}
+    (tmp_path / "dagster").mkdir()
+    dagster = Path(sys.executable).parent / "dagster"
+    result = subprocess.run([str(dagster), "definitions", "validate", "-w", "workspace.yaml"],
+                            cwd=root, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "retail_assets" in result.stdout + result.stderr

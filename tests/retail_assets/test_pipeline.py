@@ -107,3 +107,39 @@ def test_a_refused_file_fails_the_run_but_other_weeks_load(built, tmp_path):
     assert "transactions_200614.csv: BASKET_ID in scientific notation" in result.stderr
     assert (built["home"] / "lake/retail/raw/shop_week=200613/part-0.parquet").exists()
     assert not (built["home"] / "lake/retail/raw/shop_week=200614").exists()
+
+
+def test_retail_serve_answers_over_real_http(built):
+    import socket
+    import time
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "retail_assets.cli", "serve", "--home", str(built["home"]), "--port", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{url}/ready", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "the server did not become ready in 60 s"
+            assert server.poll() is None, server.stderr.read()
+            time.sleep(0.3)
+        assert httpx.get(f"{url}/health").status_code == 200
+        basket = {"store_format": "MS", "store_region": "W01", "shop_weekday": 1, "shop_hour": 9,
+                  "lines": [{"prod_code": "PRD0900790", "quantity": 3, "spend": 5.36}]}
+        answer = httpx.post(f"{url}/predict", json={"baskets": [basket, basket]}).json()
+        index = json.loads((built["home"] / "lake/retail/artifacts/registry/index.json").read_text())
+        assert answer["model_version"] == index["production"] and len(answer["predictions"]) == 2
+        bad = httpx.post(f"{url}/predict", json={"baskets": [{**basket, "lines": []}]})
+        assert bad.status_code == 422 and "lines" in bad.text
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
