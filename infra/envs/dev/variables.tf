@@ -1,0 +1,37 @@
+# Inputs only the operator knows; see terraform.tfvars.example.
+variable "owner" {
+  description = "Team or person answerable for this environment (Owner tag)."
+  type        = string
+}
+
+variable "cost_center" {
+  description = "CostCenter tag for cost allocation."
+  type        = string
+}
+
+variable "github_repository" {
+  description = "owner/name of the GitHub repository whose Actions deploy here."
+  type        = string
+}
+
+variable "public_access_cidrs" {
+  description = "CIDRs allowed to the EKS API endpoint."
+  type        = list(string)
+}
+
+variable "admin_role_arns" {
+  description = "IAM roles given cluster-admin on EKS."
+  type        = list(string)
+  default     = []
+}
+
+variable "alert_emails" {
+  type    = list(string)
+  default = []
+}
+
+variable "alarm_on_alb" {
+  description = "Set true once the inference API's ALB exists (after the first Helm install)."
+  type        = bool
+  default     = false
+}

@@ -1,0 +1,7 @@
+output "workgroup_name" {
+  value = aws_athena_workgroup.main.name
+}
+
+output "glue_database_name" {
+  value = aws_glue_catalog_database.retail.name
+}

@@ -1,0 +1,3 @@
+output "trail_arn" {
+  value = aws_cloudtrail.main.arn
+}
