@@ -19,7 +19,8 @@ def _one_prediction(settings: RetailSettings, week: int) -> str:
         return "no Production model"
     bundle = load_bundle(ref.bundle_uri)
     raw = Lake.from_uri(settings.lake_uri).read_parquet(raw_key(week))
-    basket_id = raw.column("BASKET_ID")[0]
+    labelled = raw.filter(pc.not_equal(raw.column("BASKET_PRICE_SENSITIVITY"), "XX"))
+    basket_id = (labelled if labelled.num_rows else raw).column("BASKET_ID")[0]
     lines = raw.filter(pc.equal(raw.column("BASKET_ID"), basket_id))
     first = lines.slice(0, 1).to_pylist()[0]
     baskets = {
