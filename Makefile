@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO := .demo
 
-.PHONY: setup demo test test-fast dev serve bench-ingest infra-tools clean
+.PHONY: setup demo test test-fast dev serve bench-ingest bench-train bench-dbt infra-tools clean
 
 $(UV):
 	$(PYTHON) -m venv $(BOOT)
@@ -47,6 +47,15 @@ serve: setup
 
 bench-ingest: setup
 	$(BIN)/python -m retail_assets.bench.ingest
+
+# Seconds and peak memory per candidate on a home's training table (default: the demo's).
+BENCH_HOME ?= $(DEMO)/home
+bench-train: setup
+	$(BIN)/python -m retail_assets.bench.train --home $(BENCH_HOME)
+
+# dbt silver+gold on every real week from nothing, then one new week incrementally.
+bench-dbt: setup
+	$(BIN)/python -m retail_assets.bench.dbt_build
 
 clean:
 	rm -rf $(DEMO) $(VENV) $(BOOT) .venv-infra dbt_project/target dbt_project/logs

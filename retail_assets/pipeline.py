@@ -1,7 +1,14 @@
-"""`retail run`: land every weekly file of a folder, ingest each week, then build and train.
+"""`retail run`: land every weekly file of a folder, ingest the weeks, then build and train.
 
 It runs the same jobs the sensor and automation would run, in-process against the home's
 Dagster instance, so the runs show up in `dagster dev` started on that home.
+
+Ingestion takes one Dagster run for all the weeks (a single-run backfill over their partition
+range), not one per week: a run costs far more in Dagster's bookkeeping than a week costs to
+ingest. Each week still stands on its own: the run commits every good week and then fails
+naming each refused file; the good weeks are then run once more as a range (the same bytes
+again) so that their materializations are recorded, and the refused ones stay failed. A
+failure the range run cannot attribute to a file falls back to one run per week.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from retail_assets.settings import RetailSettings
 # Every event is recorded in the home's Dagster instance (see it with `make dev`); the terminal
 # gets the summary, and failures are reported there with their root cause.
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
 
 @dataclass
@@ -33,6 +41,7 @@ class RunReport:
     materializations: dict[str, dict] = field(default_factory=dict)  # asset key -> metadata
     checks: dict[str, bool] = field(default_factory=dict)
     log_path: Path | None = None
+    ingest_runs: int = 0
 
     def partitions_of(self, asset: str) -> dict[str, dict]:
         prefix = asset + "["
@@ -65,9 +74,25 @@ def land_files(landing_dir: Path, lake: Lake, report: RunReport) -> list[int]:
     return sorted(weeks)
 
 
-def _collect(result: dg.ExecuteInProcessResult, report: RunReport, label: str) -> None:
+@dataclass
+class _Outcome:
+    success: bool
+    refused_weeks: set[int] = field(default_factory=set)
+    attributed: bool = True  # every failure was a refused file
+
+
+def _collect(result: dg.ExecuteInProcessResult, report: RunReport, label: str) -> _Outcome:
+    outcome = _Outcome(success=result.success)
     for event in result.all_events:
         if event.is_step_failure:
+            user = event.step_failure_data.user_failure_data
+            refused = user.metadata.get("refused") if user and user.metadata else None
+            if refused is not None:
+                for item in refused.value:
+                    report.refused.append(f"{item['file']}: {item['problem']}")
+                    outcome.refused_weeks.add(int(item["week"]))
+                continue
+            outcome.attributed = False
             error = event.step_failure_data.error
             while error is not None and error.cause is not None:  # the root cause says what went wrong
                 error = error.cause
@@ -84,6 +109,45 @@ def _collect(result: dg.ExecuteInProcessResult, report: RunReport, label: str) -
             if not ev.passed:
                 details = {k: v.value for k, v in ev.metadata.items()}
                 report.failed_checks.append(f"{label}: {name} failed {details}")
+    return outcome
+
+
+def _blocks(weeks: list[int], order: list[str]) -> list[list[int]]:
+    """`weeks` split into runs of neighbours in the partition order (a range run takes one)."""
+    position = {key: i for i, key in enumerate(order)}
+    ranked = sorted(weeks, key=lambda w: position[str(w)])
+    blocks: list[list[int]] = []
+    for week in ranked:
+        if blocks and position[str(week)] == position[str(blocks[-1][-1])] + 1:
+            blocks[-1].append(week)
+        else:
+            blocks.append([week])
+    return blocks
+
+
+def ingest_weeks(weeks: list[int], job: dg.JobDefinition, instance: dg.DagsterInstance, report: RunReport) -> None:
+    """Run the ingest job over `weeks`: one run per contiguous range, each week standing alone."""
+    order = instance.get_dynamic_partitions(shop_week_partitions.name)
+    pending = _blocks(weeks, order)
+    while pending:
+        block = pending.pop(0)
+        if len(block) == 1:
+            run = job.execute_in_process(partition_key=str(block[0]), instance=instance, raise_on_error=False,
+                                         run_config=QUIET)
+        else:
+            run = job.execute_in_process(instance=instance, raise_on_error=False, run_config=QUIET,
+                                         tags={RANGE_START: str(block[0]), RANGE_END: str(block[-1])})
+        report.ingest_runs += 1
+        label = f"week {block[0]}" if len(block) == 1 else f"weeks {block[0]}..{block[-1]}"
+        outcome = _collect(run, report, label)
+        if outcome.success:
+            report.weeks_loaded.extend(block)
+        elif len(block) > 1 and outcome.attributed and outcome.refused_weeks and outcome.refused_weeks <= set(block):
+            # Committed already, but recorded as failed with the range: run the rest again as a range.
+            pending[:0] = _blocks([w for w in block if w not in outcome.refused_weeks], order)
+        elif len(block) > 1:
+            pending[:0] = [[w] for w in block]  # cannot tell which week failed: one run each
+    report.weeks_loaded.sort()
 
 
 def run_pipeline(landing_dir: Path, settings: RetailSettings, defs: dg.Definitions) -> RunReport:
@@ -92,14 +156,7 @@ def run_pipeline(landing_dir: Path, settings: RetailSettings, defs: dg.Definitio
     weeks = land_files(landing_dir, lake, report)
     instance = dg.DagsterInstance.get()
     instance.add_dynamic_partitions(shop_week_partitions.name, [str(w) for w in weeks])
-    ingest = defs.resolve_job_def("ingest_week")
-    for week in weeks:
-        result = ingest.execute_in_process(
-            partition_key=str(week), instance=instance, raise_on_error=False, run_config=QUIET
-        )
-        if result.success:
-            report.weeks_loaded.append(week)
-        _collect(result, report, f"week {week}")
+    ingest_weeks(weeks, defs.resolve_job_def("ingest_week"), instance, report)
     if not report.weeks_loaded:
         report.failed_steps.append("no week loaded: nothing to build or train on")
         return report

@@ -1,27 +1,33 @@
-"""Reading dbt's gold relations back into Arrow, by the names dbt itself recorded."""
+"""Reading dbt's gold tables back into Arrow, from the lake where dbt wrote them.
+
+The lake is the one place both targets put gold (DuckDB exports each model there after
+building it; Athena's tables live there), under the same keys, so the feature store reads
+it the same way on either back end, locally or on S3.
+"""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
-import duckdb
 import pyarrow as pa
+import pyarrow.dataset as ds
+
+from retail_assets.lake import Lake
+
+# Gold tables partitioned in the lake, by their Hive key (contracts.md section 2).
+PARTITION_KEYS = {"fct_baskets": "shop_week", "product_features_pit": "as_of_week"}
 
 
-def relation_name(manifest_path: Path, model: str) -> str:
-    """`"schema"."table"` of the relation dbt builds for `model`.
-
-    The database part is left out on purpose: in DuckDB it is the file's stem, which differs
-    between homes, while schema and alias come from the project and are the same everywhere.
-    """
-    nodes = json.loads(Path(manifest_path).read_text())["nodes"]
-    for node in nodes.values():
-        if node.get("resource_type") == "model" and node.get("name") == model:
-            return f'"{node["schema"]}"."{node.get("alias") or node["name"]}"'
-    raise KeyError(f"dbt model {model!r} is not in {manifest_path}")
+def gold_key(model: str) -> str:
+    return f"retail/gold/{model}"
 
 
-def read_duckdb_relation(database: Path, relation: str) -> pa.Table:
-    with duckdb.connect(str(database), read_only=True) as con:
-        return con.sql(f"select * from {relation}").to_arrow_table()
+def read_gold_table(lake_uri: str, model: str) -> pa.Table:
+    """Every row of gold `model`; a Hive partition key comes back as an int32 column, last."""
+    lake = Lake.from_uri(lake_uri)
+    key = gold_key(model)
+    if not lake.exists(key):
+        raise FileNotFoundError(f"gold table {model} is not in the lake at {lake.uri_of(key)}; run dbt build first")
+    week = PARTITION_KEYS.get(model)
+    partitioning = ds.partitioning(pa.schema([(week, pa.int32())]), flavor="hive") if week else None
+    dataset = ds.dataset(lake.path(key), filesystem=lake.fs, format="parquet", partitioning=partitioning,
+                         exclude_invalid_files=False)
+    return dataset.to_table()

@@ -1,7 +1,9 @@
 """Reading model bundles and the registry index (docs/contracts.md section 4).
 
 A bundle is a directory (local path or S3 prefix) holding model.onnx, features.json,
-product_features.parquet, metrics.json and bundle.json. Storage goes through
+product_features.parquet, metrics.json and bundle.json. The model takes the raw feature
+values, one input per feature (categorical encoding is inside the graph); bundles written
+before that take one encoded float matrix named `features`, and still load. Storage goes through
 pyarrow.fs, so S3 needs no boto3. A bundle is verified and smoke-run before anyone
 can serve it; anything wrong raises BundleError.
 """
@@ -102,6 +104,39 @@ def read_bundle_files(uri: str) -> dict[str, bytes]:
     return files
 
 
+# --------------------------------------------------------------------------- model inputs
+
+ENCODED_INPUT = "features"  # the single input of bundles written before encoding moved into the graph
+UNKNOWN_CATEGORY = ""  # what a missing or unknown category is sent as; the graph one-hot encodes it to zeros
+
+
+def _category_column(one_hot: np.ndarray, categories: tuple[str, ...]) -> np.ndarray:
+    values = np.asarray(categories, dtype=object)[one_hot.argmax(axis=1)] if len(categories) else \
+        np.full(len(one_hot), UNKNOWN_CATEGORY, dtype=object)
+    return np.where(one_hot.any(axis=1), values, UNKNOWN_CATEGORY).astype(object).reshape(-1, 1)
+
+
+def decode_inputs(X: np.ndarray, spec: FeatureSpec) -> dict[str, np.ndarray]:
+    """The raw-input feeds (one [N, 1] array per feature) that an encoded matrix stands for."""
+    X = np.asarray(X, dtype=np.float32)
+    feeds = {name: X[:, [j]] for j, name in enumerate(spec.numeric)}
+    start = len(spec.numeric)
+    for name, categories in spec.categorical.items():
+        feeds[name] = _category_column(X[:, start:start + len(categories)], categories)
+        start += len(categories)
+    return feeds
+
+
+def model_inputs(columns: Any, spec: FeatureSpec) -> dict[str, np.ndarray]:
+    """Feeds for a raw-input model: float32 [N, 1] per numeric feature, string [N, 1] per categorical.
+
+    Values go through `encode` first, so they are validated exactly as for an encoded model
+    (non-finite numbers refused; a missing or non-string category is unknown), and a
+    category outside features.json is sent as "" - the graph maps both to zeros.
+    """
+    return decode_inputs(encode(columns, spec), spec)
+
+
 # --------------------------------------------------------------------------- bundle
 
 
@@ -119,25 +154,40 @@ class Bundle:
     spec: FeatureSpec
     products: ProductTable
     session: ort.InferenceSession = field(repr=False)
-    input_name: str = "features"
+    input_name: str = ENCODED_INPUT
+    raw_inputs: bool = False  # one input per feature (True) or the legacy encoded matrix
     loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
     def classes(self) -> tuple[str, ...]:
         return self.spec.classes
 
-    def predict_encoded(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Run the model on encoded features: (labels as class names, float32 [N, C])."""
-        raw_labels, proba = self.session.run(None, {self.input_name: X})[:2]
+    def _run(self, feeds: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        raw_labels, proba = self.session.run(None, feeds)[:2]
         labels = np.asarray(raw_labels).reshape(-1)
         if labels.dtype.kind in "iu":
             labels = np.asarray(self.spec.classes, dtype=object)[labels]
         return labels.astype(object), np.asarray(proba, dtype=np.float32)
 
+    def predict_features(self, columns: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Labels and probabilities for feature columns (basket_features' output, a DataFrame, ...)."""
+        if self.raw_inputs:
+            return self._run(model_inputs(columns, self.spec))
+        return self._run({self.input_name: encode(columns, self.spec)})
+
+    def predict_encoded(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Run the model on encoded features (contracts.md section 3): (labels, float32 [N, C]).
+
+        A raw-input model gets the matrix decoded back into columns, which is exact: an
+        all-zero one-hot block becomes "" (unknown), as an unknown value would.
+        """
+        if self.raw_inputs:
+            return self._run(decode_inputs(X, self.spec))
+        return self._run({self.input_name: X})
+
     def predict(self, baskets: Any, lines: Any) -> tuple[np.ndarray, np.ndarray]:
         """Labels and class probabilities for `baskets` (see features.basket_features)."""
-        features = basket_features(baskets, lines, self.products)
-        return self.predict_encoded(encode(features, self.spec))
+        return self.predict_features(basket_features(baskets, lines, self.products))
 
     def metrics_summary(self) -> dict[str, Any]:
         """The scalar top-level entries of metrics.json (accuracy, macro F1, ...)."""
@@ -191,18 +241,32 @@ def _session(model: bytes, spec: FeatureSpec, threads: int) -> ort.InferenceSess
         raise BundleError(f"{MODEL_FILE} cannot be loaded by onnxruntime: {exc}") from None
 
     inputs, outputs = session.get_inputs(), session.get_outputs()
-    if len(inputs) != 1 or inputs[0].type != "tensor(float)":
-        raise BundleError(f"{MODEL_FILE} must have one float tensor input, got "
-                          f"{[(i.name, i.type) for i in inputs]}")
-    width = len(spec.encoded_names())
-    shape = inputs[0].shape
-    if len(shape) != 2 or (isinstance(shape[1], int) and shape[1] != width):
-        raise BundleError(f"{MODEL_FILE} input shape {shape} does not match the "
-                          f"{width} encoded features of {FEATURES_FILE}")
+    if not _takes_raw_inputs(session, spec):
+        if len(inputs) != 1 or inputs[0].type != "tensor(float)":
+            raise BundleError(f"{MODEL_FILE} must have one float tensor input, got "
+                              f"{[(i.name, i.type) for i in inputs]}")
+        width = len(spec.encoded_names())
+        shape = inputs[0].shape
+        if len(shape) != 2 or (isinstance(shape[1], int) and shape[1] != width):
+            raise BundleError(f"{MODEL_FILE} input shape {shape} does not match the "
+                              f"{width} encoded features of {FEATURES_FILE}")
+    else:
+        expected = {**{n: "tensor(float)" for n in spec.numeric}, **{n: "tensor(string)" for n in spec.categorical}}
+        got = {i.name: i.type for i in inputs}
+        if got != expected:
+            raise BundleError(f"{MODEL_FILE} inputs {sorted(got.items())} do not match the features of "
+                              f"{FEATURES_FILE} (one float input per numeric, one string input per categorical "
+                              f"feature: {sorted(expected.items())})")
     if len(outputs) < 2 or not outputs[1].type.startswith("tensor("):
         raise BundleError(f"{MODEL_FILE} outputs must be (label, probabilities tensor), got "
                           f"{[(o.name, o.type) for o in outputs]} (export without zipmap)")
     return session
+
+
+def _takes_raw_inputs(session: ort.InferenceSession, spec: FeatureSpec) -> bool:
+    """Raw-input models name their inputs after the features; the legacy one has one `features` matrix."""
+    features = {*spec.numeric, *spec.categorical}
+    return any(i.name in features for i in session.get_inputs())
 
 
 def _smoke_test(bundle: Bundle) -> None:
@@ -266,6 +330,7 @@ def _load(uri: str, files: dict[str, bytes], onnx_threads: int) -> Bundle:
         products=products,
         session=session,
         input_name=session.get_inputs()[0].name,
+        raw_inputs=_takes_raw_inputs(session, spec),
     )
     _smoke_test(bundle)
     return bundle

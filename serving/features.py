@@ -1,8 +1,9 @@
 """The basket feature definition (docs/contracts.md section 3), in numpy.
 
 dbt computes the same features in SQL for training; a parity test compares the two,
-so every definition here follows the contract to the letter. No pandas: a pandas
-DataFrame is accepted wherever columns are, because it is indexable by column name.
+feature by feature, so every definition here follows the contract to the letter. No
+pandas: a pandas DataFrame is accepted wherever columns are, because it is indexable by
+column name.
 """
 
 from __future__ import annotations
@@ -33,6 +34,16 @@ NUMERIC_FEATURES: tuple[str, ...] = (
     "known_product_share",
     "shop_weekday",
     "shop_hour",
+    "la_class_lines",
+    "mm_class_lines",
+    "um_class_lines",
+    "xx_class_lines",
+    "unclassed_lines",
+    "la_class_share",
+    "um_class_share",
+    "class_balance",
+    "la_class_spend_share",
+    "um_class_spend_share",
 )
 
 CATEGORICAL_FEATURES: dict[str, tuple[str, ...]] = {
@@ -44,10 +55,17 @@ CATEGORICAL_FEATURES: dict[str, tuple[str, ...]] = {
 
 PRODUCT_STAT_COLUMNS = ("n_lines", "p_la", "p_mm", "p_um", "log_price_index")
 
+# Labels of the product's past single-line baskets, from which its class comes. Online
+# tables written before these columns existed load with zeros: every product unclassed.
+PRODUCT_CLASS_COLUMNS = ("n_solo_la", "n_solo_mm", "n_solo_um", "n_solo_xx")
+PRODUCT_CLASSES = ("LA", "MM", "UM", "XX")  # in PRODUCT_CLASS_COLUMNS order
+
 # Numeric features that come from the basket's context rather than from its lines.
 CONTEXT_NUMERIC = ("shop_weekday", "shop_hour")
 
-UNKNOWN_PRODUCT = {"n_lines": 0, "p_la": 1 / 3, "p_mm": 1 / 3, "p_um": 1 / 3, "log_price_index": 0.0}
+UNKNOWN_PRODUCT = {"n_lines": 0, "p_la": 1 / 3, "p_mm": 1 / 3, "p_um": 1 / 3, "log_price_index": 0.0,
+                   **dict.fromkeys(PRODUCT_CLASS_COLUMNS, 0)}
+_INTEGER_STATS = ("n_lines", *PRODUCT_CLASS_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -255,10 +273,16 @@ class ProductTable:
                     f"product table: duplicate prod_code {self._codes[1:][dup].tolist()[0]!r}"
                 )
         self._stats: dict[str, np.ndarray] = {}
-        for name in PRODUCT_STAT_COLUMNS:
+        present = [c for c in PRODUCT_CLASS_COLUMNS if c in stats]
+        if present and len(present) < len(PRODUCT_CLASS_COLUMNS):
+            missing = [c for c in PRODUCT_CLASS_COLUMNS if c not in stats]
+            raise ValueError(f"product table: missing column {missing[0]!r}")
+        if not present:  # a table from before the class columns: nothing is classed
+            stats = {**stats, **{c: np.zeros(len(codes), np.int64) for c in PRODUCT_CLASS_COLUMNS}}
+        for name in (*PRODUCT_STAT_COLUMNS, *PRODUCT_CLASS_COLUMNS):
             if name not in stats:
                 raise ValueError(f"product table: missing column {name!r}")
-            dtype = np.int64 if name == "n_lines" else np.float64
+            dtype = np.int64 if name in _INTEGER_STATS else np.float64
             values = np.asarray(stats[name])
             if len(values) != len(codes):
                 raise ValueError(f"product table: column {name!r} has the wrong length")
@@ -275,17 +299,22 @@ class ProductTable:
         missing = [c for c in ("prod_code", *PRODUCT_STAT_COLUMNS) if c not in table.column_names]
         if missing:
             raise ValueError(f"product table: missing columns {missing}")
-        for name in ("prod_code", *PRODUCT_STAT_COLUMNS):
+        names = ["prod_code", *(c for c in (*PRODUCT_STAT_COLUMNS, *PRODUCT_CLASS_COLUMNS)
+                                if c in table.column_names)]
+        for name in names:
             if table.column(name).null_count:
                 raise ValueError(f"product table: column {name!r} has nulls")
         codes = table.column("prod_code").to_numpy(zero_copy_only=False)
-        stats = {c: table.column(c).to_numpy(zero_copy_only=False) for c in PRODUCT_STAT_COLUMNS}
+        stats = {c: table.column(c).to_numpy(zero_copy_only=False) for c in names[1:]}
         return cls(codes, stats)
 
     @classmethod
     def from_parquet(cls, path: Any) -> ProductTable:
         """`path`: a local path, a file-like object, or a pyarrow NativeFile/Buffer."""
-        return cls.from_arrow(pq.read_table(path, columns=["prod_code", *PRODUCT_STAT_COLUMNS]))
+        parquet = pq.ParquetFile(path)
+        present = set(parquet.schema_arrow.names)
+        wanted = [c for c in ("prod_code", *PRODUCT_STAT_COLUMNS, *PRODUCT_CLASS_COLUMNS) if c in present]
+        return cls.from_arrow(parquet.read(columns=wanted))
 
     def to_arrow(self) -> pa.Table:
         return pa.table({"prod_code": self._codes, **self._stats})
@@ -308,7 +337,7 @@ class ProductTable:
 
     def lookup(self, prod_codes: Any) -> dict[str, np.ndarray]:
         """Stats for each code, in order; a code not in the table gets the unknown-product
-        values (n_lines 0, p_* = 1/3, log_price_index 0)."""
+        values (n_lines 0, p_* = 1/3, log_price_index 0, no single-line baskets)."""
         codes = _to_numpy(prod_codes)
         if codes.dtype.kind != "U":
             codes = codes.astype(str)  # None -> "None": an unknown product, as it should be
@@ -320,6 +349,19 @@ class ProductTable:
             name: np.where(found, values[pos], UNKNOWN_PRODUCT[name]).astype(values.dtype, copy=False)
             for name, values in self._stats.items()
         }
+
+
+def product_class(stats: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Each product's class as an index into PRODUCT_CLASSES, -1 for none: the label held by
+    strictly more of its past single-line baskets than any other label (none without
+    single-line baskets, or on a tie). A single-line basket's label can only come from its
+    one product, which makes this the cleanest per-product evidence the labels give."""
+    counts = np.stack([np.asarray(stats[c], dtype=np.int64) for c in PRODUCT_CLASS_COLUMNS], axis=1)
+    if not len(counts):
+        return np.zeros(0, dtype=np.intp)
+    top = counts.max(axis=1)
+    leaders = (counts == top[:, None]).sum(axis=1)
+    return np.where(leaders == 1, counts.argmax(axis=1), -1)
 
 
 # --------------------------------------------------------------------------- baskets
@@ -377,6 +419,9 @@ def basket_features(baskets: Any, lines: Any, products: ProductTable) -> dict[st
             return np.zeros(0)
         return np.maximum.reduceat(values[line_order], starts)
 
+    classes = product_class(stats)
+    in_class = [classes == i for i in range(len(PRODUCT_CLASSES))]
+
     out: dict[str, np.ndarray] = {"basket_id": basket_ids}
     out["n_lines"] = counts.astype(np.int64)
     out["total_quantity"] = (
@@ -392,6 +437,18 @@ def basket_features(baskets: Any, lines: Any, products: ProductTable) -> dict[st
     out["known_product_share"] = mean((stats["n_lines"] > 0).astype(np.float64))
     for name in CONTEXT_NUMERIC:
         out[name] = _to_numpy(_column(baskets, name, "baskets")).astype(np.int64)
+    for label, mask in zip(PRODUCT_CLASSES, in_class, strict=True):
+        out[f"{label.lower()}_class_lines"] = np.bincount(row[mask], minlength=n_baskets).astype(np.int64)
+    out["unclassed_lines"] = np.bincount(row[classes < 0], minlength=n_baskets).astype(np.int64)
+    out["la_class_share"] = out["la_class_lines"] / counts
+    out["um_class_share"] = out["um_class_lines"] / counts
+    out["class_balance"] = (out["um_class_lines"] - out["la_class_lines"]) / counts
+    total_spend = out["total_spend"]
+    has_spend = total_spend > 0
+    for label, i in (("la", 0), ("um", 2)):
+        class_spend = np.bincount(row, weights=np.where(in_class[i], spend, 0.0), minlength=n_baskets)
+        out[f"{label}_class_spend_share"] = np.divide(
+            class_spend, total_spend, out=np.zeros(n_baskets), where=has_spend)
     for name in CATEGORICAL_FEATURES:
         try:
             values = baskets[name]

@@ -23,3 +23,31 @@
 {% macro labelled_classes() -%}
     {{- return(['LA', 'MM', 'UM']) -}}
 {%- endmacro %}
+
+
+{% macro product_class(alias) -%}
+    {#-
+        A product's class: the label (LA, MM, UM or XX) held by strictly more of its past
+        single-line baskets than any other label; null without a leader (no single-line
+        basket yet, or a tie). A single-line basket's label can only come from its one
+        product, so this is the cleanest per-product evidence the labels give.
+        `alias`: the relation holding n_solo_la, n_solo_mm, n_solo_um, n_solo_xx.
+    -#}
+    case
+        {%- for label in ['LA', 'MM', 'UM', 'XX'] %}
+        {%- set others = ['la', 'mm', 'um', 'xx'] | reject('equalto', label | lower) | list %}
+        when {{ alias }}.n_solo_{{ label | lower }} > greatest(
+            {%- for other in others %}{{ alias }}.n_solo_{{ other }}{{ ', ' if not loop.last }}{% endfor -%}
+        ) then '{{ label }}'
+        {%- endfor %}
+    end
+{%- endmacro %}
+
+
+{% macro ratio(numerator, denominator) -%}
+    {#- numerator / denominator as a double; 0 when the denominator is not positive. -#}
+    case
+        when {{ denominator }} > 0 then cast({{ numerator }} as double) / cast({{ denominator }} as double)
+        else cast(0 as double)
+    end
+{%- endmacro %}

@@ -1,9 +1,10 @@
 """Write a model bundle (contracts.md section 4) that serving can load.
 
 The bundle is assembled in memory as {file name: bytes}, so bundle_id is computed over
-exactly the bytes that land on disk, and then published in one step. Publishing is the only
-place that knows where bytes go; today it handles local paths only (S3 comes later and plugs
-in there).
+exactly the bytes that land on disk, and then published. Publishing is the only place that
+knows where bytes go: a local directory (a temp dir renamed into place) or an s3:// prefix
+through the Lake (one PUT per file, bundle.json last, so a reader that finds bundle.json
+finds every file it names).
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ def local_path(dest: str | os.PathLike[str]) -> Path:
     if text.startswith("file://"):
         text = text[len("file://"):]
     elif "://" in text:
-        raise NotImplementedError(f"only local bundle destinations are supported so far, got {text!r}")
+        raise NotImplementedError(f"bundle destinations are local paths or s3:// prefixes, got {text!r}")
     return Path(text).resolve()
 
 
@@ -112,6 +113,18 @@ def publish_local(dest: str | os.PathLike[str], files: Mapping[str, bytes], over
     return target
 
 
+def publish_s3(dest: str, files: Mapping[str, bytes], overwrite: bool = False) -> str:
+    """Write files under the s3:// prefix `dest`, the manifest last; refuse an existing bundle."""
+    from retail_assets.lake import Lake
+
+    lake = Lake.from_uri(dest)
+    if lake.exists(MANIFEST) and not overwrite:
+        raise FileExistsError(f"bundle {dest} exists; bundles are immutable")
+    for name in sorted(files, key=lambda n: n == MANIFEST):
+        lake.write_bytes(name, files[name])
+    return lake.uri
+
+
 def write_bundle(
     dest: str | os.PathLike[str],
     version: str,
@@ -127,18 +140,25 @@ def write_bundle(
 ) -> dict[str, Any]:
     """Write the bundle into directory `dest` (e.g. <lake>/retail/artifacts/models/<version>).
 
-    Returns the bundle.json content, which is what `ModelRegistry.register` takes.
+    `dest` may also be an s3:// prefix. Returns the bundle.json content, which is what
+    `ModelRegistry.register` takes.
     """
     files, manifest = bundle_files(version, model_name, onnx_bytes, spec, product_table, metrics, lineage, created_at)
-    publish_local(dest, files, overwrite=overwrite)
+    if os.fspath(dest).startswith("s3://"):
+        publish_s3(os.fspath(dest), files, overwrite=overwrite)
+    else:
+        publish_local(dest, files, overwrite=overwrite)
     return manifest
 
 
 def verify_bundle(dest: str | os.PathLike[str]) -> dict[str, Any]:
-    """Re-read a bundle, recompute its id and return bundle.json; raise if files are missing or altered."""
-    directory = local_path(dest)
-    manifest = json.loads((directory / MANIFEST).read_bytes())
-    files = {p.name: p.read_bytes() for p in directory.iterdir() if p.is_file() and p.name != MANIFEST}
+    """Re-read a bundle (directory or s3:// prefix), recompute its id and return bundle.json; raise if
+    files are missing or altered."""
+    from serving.bundle import read_bundle_files
+
+    directory = os.fspath(dest) if os.fspath(dest).startswith("s3://") else str(local_path(dest))
+    files = read_bundle_files(directory)
+    manifest = json.loads(files.pop(MANIFEST))
     missing = set(BUNDLE_FILES) - set(files)
     if missing:
         raise ValueError(f"bundle {directory} lacks {sorted(missing)}")

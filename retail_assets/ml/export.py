@@ -1,8 +1,11 @@
 """ONNX export of a fitted candidate, and the parity check against the native model.
 
-Every exported graph has the bundle's shape (contracts.md section 4): input `features`
-float32 [N, F]; outputs, in this order, `label` int64 [N] (index into CLASSES) and
-`probabilities` float32 [N, 3]. Serving may rely on the names and on the order.
+Every exported graph has the bundle's shape (contracts.md section 4): one input per feature
+of the FeatureSpec, named after it (float32 [N, 1] for a numeric feature, string [N, 1] for a
+categorical one, one-hot encoded inside the graph); outputs, in this order, `label` int64 [N]
+(index into CLASSES) and `probabilities` float32 [N, 3]. Serving may rely on the names and on
+the order. A bare estimator (no encoding step) still exports to the older shape, one float32
+matrix `features` [N, F] of encoded features.
 """
 
 from __future__ import annotations
@@ -32,6 +35,35 @@ def _convert_xgboost(model: Any, n_features: int) -> onnx.ModelProto:
 
     return convert_xgboost(model, initial_types=[(INPUT_NAME, FloatTensorType([None, n_features]))],
                            target_opset=TARGET_OPSET)
+
+
+def _register_xgboost_in_pipelines() -> None:
+    """Let skl2onnx convert an XGBClassifier that sits inside a sklearn Pipeline.
+
+    skl2onnx knows no XGBoost, so a pipeline ending in one needs onnxmltools' converter
+    registered with skl2onnx's shape calculator (the documented recipe); done once per process.
+    """
+    if getattr(_register_xgboost_in_pipelines, "done", False):
+        return
+    from onnxmltools.convert.xgboost.operator_converters.XGBoost import convert_xgboost
+    from skl2onnx import update_registered_converter
+    from skl2onnx.common.shape_calculator import calculate_linear_classifier_output_shapes
+    from xgboost import XGBClassifier
+
+    update_registered_converter(XGBClassifier, "XGBoostXGBClassifier", calculate_linear_classifier_output_shapes,
+                                convert_xgboost, options={"nocl": [True, False], "zipmap": [True, False, "columns"]})
+    _register_xgboost_in_pipelines.done = True
+
+
+def _convert_raw_input_pipeline(model: Any, spec: Any) -> onnx.ModelProto:
+    from skl2onnx import convert_sklearn
+    from skl2onnx.common.data_types import FloatTensorType, StringTensorType
+
+    _register_xgboost_in_pipelines()
+    initial_types = [(name, FloatTensorType([None, 1])) for name in spec.numeric]
+    initial_types += [(name, StringTensorType([None, 1])) for name in spec.categorical]
+    return convert_sklearn(model, initial_types=initial_types, options={id(model): {"zipmap": False}},
+                           target_opset={"": TARGET_OPSET, "ai.onnx.ml": 3})
 
 
 def _convert_sklearn(model: Any, n_features: int) -> onnx.ModelProto:
@@ -74,9 +106,18 @@ def _rename_value(graph: onnx.GraphProto, old: str, new: str) -> None:
             output.name = new
 
 
-def export_onnx(model: Any, n_features: int, n_classes: int = 3) -> bytes:
-    """Serialise a fitted candidate (sklearn estimator, Pipeline or XGBClassifier) to ONNX bytes."""
-    proto = _convert_xgboost(model, n_features) if _is_xgboost(model) else _convert_sklearn(model, n_features)
+def export_onnx(model: Any, inputs: Any, n_classes: int = 3) -> bytes:
+    """Serialise a fitted candidate to ONNX bytes.
+
+    `inputs`: the FeatureSpec of a candidate pipeline (raw inputs, one per feature), or the
+    width of the encoded matrix for a bare estimator (sklearn or XGBClassifier).
+    """
+    if not isinstance(inputs, int):
+        proto = _convert_raw_input_pipeline(model, inputs)
+    elif _is_xgboost(model):
+        proto = _convert_xgboost(model, inputs)
+    else:
+        proto = _convert_sklearn(model, inputs)
     proto = _normalise_outputs(proto, n_classes)
     onnx.checker.check_model(proto)
     return proto.SerializeToString()
@@ -91,27 +132,44 @@ def onnx_session(onnx_bytes: bytes):
     return ort.InferenceSession(onnx_bytes, sess_options=options, providers=["CPUExecutionProvider"])
 
 
+def onnx_feeds(session: Any, X: Any) -> dict[str, np.ndarray]:
+    """What the graph gets for X: the float32 matrix `features`, or one [N, 1] column per input."""
+    inputs = session.get_inputs()
+    if len(inputs) == 1 and inputs[0].name == INPUT_NAME:
+        return {INPUT_NAME: np.ascontiguousarray(X, dtype=np.float32)}
+    return {i.name: X[[i.name]].to_numpy(dtype=np.float32 if i.type == "tensor(float)" else object)
+            for i in inputs}
+
+
 def onnx_parity(
-    model: Any, onnx_bytes: bytes, X: np.ndarray, tolerance: float = 1e-4, min_label_agreement: float = 0.999
+    model: Any, onnx_bytes: bytes, X: Any, tolerance: float = 1e-4, min_label_agreement: float = 0.999
 ) -> dict[str, Any]:
     """Compare ONNX Runtime with the native model on X: probabilities and labels.
 
-    Both sides get the same float32 matrix. Serving only ever has float32 features, and a
-    native model fed float64 differs by up to ~3e-3 from itself on float32 (a scaler over a
-    feature in the thousands), which would be a false alarm about the export.
+    X is the model's input (a candidate's `X_valid` DataFrame: float32 numerics, category
+    strings) or, for a bare estimator, the encoded matrix. Both sides get the same float32
+    values: serving only ever has float32 features, and a native model fed float64 differs by
+    up to ~3e-3 from itself on float32 (a scaler over a feature in the thousands), which would
+    be a false alarm about the export.
     """
-    X32 = np.ascontiguousarray(X, dtype=np.float32)
-    if X32.ndim != 2 or len(X32) == 0:
-        raise ValueError(f"parity needs a non-empty [N, F] matrix, got shape {X32.shape}")
-    label, proba = onnx_session(onnx_bytes).run(None, {INPUT_NAME: X32})  # by position: label, probabilities
-    native_proba = np.asarray(model.predict_proba(X32), dtype=np.float64)
-    native_label = np.asarray(model.predict(X32)).astype(np.int64)
+    session = onnx_session(onnx_bytes)
+    if hasattr(X, "columns"):
+        X = X.astype({i.name: np.float32 for i in session.get_inputs() if i.type == "tensor(float)"})
+    else:
+        X = np.ascontiguousarray(X, dtype=np.float32)
+        if X.ndim != 2:
+            raise ValueError(f"parity needs an [N, F] matrix, got shape {X.shape}")
+    if len(X) == 0:
+        raise ValueError("parity needs at least one row")
+    label, proba = session.run(None, onnx_feeds(session, X))[:2]  # by position: label, probabilities
+    native_proba = np.asarray(model.predict_proba(X), dtype=np.float64)
+    native_label = np.asarray(model.predict(X)).astype(np.int64)
     if proba.shape != native_proba.shape:
         raise ValueError(f"ONNX probabilities have shape {proba.shape}, native {native_proba.shape}")
     max_abs_diff = float(np.max(np.abs(proba.astype(np.float64) - native_proba)))
     label_agreement = float(np.mean(label.astype(np.int64) == native_label))
     return {
-        "n": int(len(X32)),
+        "n": int(len(X)),
         "max_abs_diff": max_abs_diff,
         "label_agreement": label_agreement,
         "tolerance": tolerance,

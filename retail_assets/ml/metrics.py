@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import Any, Iterable, Protocol, Sequence
+from typing import Any, Iterable, Mapping, Protocol, Sequence
 
 import numpy as np
 
@@ -50,9 +50,61 @@ def classification_report(
         "macro_precision": float(np.mean([m["precision"] for m in per_class.values()])),
         "macro_recall": float(np.mean([m["recall"] for m in per_class.values()])),
         "macro_f1": float(np.mean([m["f1"] for m in per_class.values()])),
+        "min_class_precision": float(min(m["precision"] for m in per_class.values())),
         "per_class": per_class,
         "confusion_matrix": matrix.tolist(),
     }
+
+
+MISSING_SEGMENT = "(missing)"
+
+
+def segment_reports(
+    y_true_labels: Sequence[str], y_pred_labels: Sequence[str], segments: Mapping[str, Sequence[Any]],
+    classes: Sequence[str],
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """The classification report per value of each segment column: {column: {value: report}}."""
+    true = np.asarray(y_true_labels, dtype=object)
+    pred = np.asarray(y_pred_labels, dtype=object)
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for column, values in segments.items():
+        keys = np.array([MISSING_SEGMENT if v is None or v != v else str(v) for v in values], dtype=object)
+        if len(keys) != len(true):
+            raise ValueError(f"segment column {column!r} has {len(keys)} values for {len(true)} labels")
+        out[column] = {
+            value: classification_report(true[keys == value], pred[keys == value], classes)
+            for value in sorted(set(keys.tolist()))
+        }
+    return out
+
+
+def evaluation_report(
+    y_true_labels: Sequence[str], y_pred_labels: Sequence[str], classes: Sequence[str],
+    segments: Mapping[str, Sequence[Any]] | None = None, segment_metric: str = "macro_f1",
+    segment_min_support: int = 100,
+) -> dict[str, Any]:
+    """`classification_report` plus the same per segment, and the worst segment on `segment_metric`.
+
+    Only segments with at least `segment_min_support` baskets compete for worst: a region with
+    a dozen validation baskets says more about chance than about the model. The others are
+    still reported, marked `gated: false`.
+    """
+    report = classification_report(y_true_labels, y_pred_labels, classes)
+    by_segment = segment_reports(y_true_labels, y_pred_labels, segments or {}, classes)
+    worst = None
+    for column, values in by_segment.items():
+        for value, seg in values.items():
+            seg["gated"] = seg["n"] >= segment_min_support
+            if seg["gated"] and (worst is None or seg[segment_metric] < worst[segment_metric]):
+                worst = {"column": column, "value": value, "n": seg["n"], segment_metric: seg[segment_metric],
+                         "accuracy": seg["accuracy"]}
+    report["segments"] = by_segment
+    report["segment_metric"] = segment_metric
+    report["segment_min_support"] = int(segment_min_support)
+    report["worst_segment"] = worst
+    # No segment large enough to judge: nothing to hold against the model (NaN would fail the gate).
+    report[f"worst_segment_{segment_metric}"] = float(worst[segment_metric]) if worst else 1.0
+    return report
 
 
 def evaluation_json(report: dict[str, Any], excluded_xx: int) -> dict[str, Any]:
@@ -99,6 +151,58 @@ def confusion_matrix_png(report: dict[str, Any], path: str | Path | None = None)
     return data
 
 
+def evaluation_png(report: dict[str, Any], floor: float | None = None) -> bytes:
+    """The confusion matrix beside the per-segment metric (one bar per store format / region).
+
+    Bars of segments too small to be gated are grey; the dashed line is the segment floor.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    classes = report["classes"]
+    matrix = np.asarray(report["confusion_matrix"])
+    metric = report.get("segment_metric", "macro_f1")
+    bars = [(f"{column}={value}", seg[metric], seg.get("gated", True))
+            for column, values in report.get("segments", {}).items() for value, seg in values.items()]
+    figure = Figure(figsize=(10, max(3.6, 0.26 * len(bars) + 1.2)), dpi=100)
+    FigureCanvasAgg(figure)
+    left, right = figure.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.3]})
+    left.imshow(matrix, cmap="Blues")
+    left.set_xticks(range(len(classes)), labels=classes)
+    left.set_yticks(range(len(classes)), labels=classes)
+    left.set_xlabel("predicted")
+    left.set_ylabel("true")
+    left.set_title(f"accuracy {report['accuracy']:.3f}, macro F1 {report['macro_f1']:.3f}")
+    threshold = matrix.max() / 2 if matrix.size else 0
+    for (row, col), count in np.ndenumerate(matrix):
+        left.text(col, row, str(count), ha="center", va="center", color="white" if count > threshold else "black")
+    if bars:
+        names, values, gated = zip(*bars)
+        right.barh(range(len(bars)), values, color=["tab:blue" if g else "lightgrey" for g in gated])
+        right.set_yticks(range(len(bars)), labels=names, fontsize=8)
+        right.invert_yaxis()
+        right.set_xlim(0, 1)
+        if floor is not None:
+            right.axvline(floor, color="tab:red", linestyle="--", label=f"floor {floor:.2f}")
+            right.legend(loc="lower right", fontsize=8)
+        right.set_title(f"{metric} by segment")
+    else:
+        right.set_axis_off()
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def headline_metrics(report: dict[str, Any]) -> dict[str, Any]:
+    """What a registry entry keeps: the scalars, per class, the worst segment (not every segment)."""
+    keep = {k: v for k, v in report.items() if isinstance(v, (int, float, str)) and not isinstance(v, bool)}
+    keep["per_class"] = report["per_class"]
+    if report.get("worst_segment"):
+        keep["worst_segment"] = report["worst_segment"]
+    return keep
+
+
 def check_gates(report: dict[str, Any], config: TrainingConfig) -> list[str]:
     """The gates a model fails, as readable reasons; an empty list means it passes."""
     failed = []
@@ -107,8 +211,28 @@ def check_gates(report: dict[str, Any], config: TrainingConfig) -> list[str]:
             raise KeyError(f"gate on {metric!r}, which the report does not hold (has {sorted(report)})")
         value = float(report[metric])
         if not value >= minimum:  # written so that NaN fails
-            failed.append(f"{metric} {value:.4f} is below the gate {minimum:.4f}")
+            failed.append(_gate_reason(report, metric, value, minimum))
     return failed
+
+
+def _gate_reason(report: dict[str, Any], metric: str, value: float, minimum: float) -> str:
+    if metric == "min_class_precision":
+        worst = min(report["per_class"], key=lambda c: report["per_class"][c]["precision"])
+        return f"precision of {worst} {value:.4f} is below the gate {minimum:.4f} (min_class_precision)"
+    worst = report.get("worst_segment")
+    if metric.startswith("worst_segment_") and worst:
+        return (f"segment {worst['column']}={worst['value']} ({worst['n']} baskets) has "
+                f"{report['segment_metric']} {value:.4f}, below the floor {minimum:.4f} (worst_segment)")
+    return f"{metric} {value:.4f} is below the gate {minimum:.4f}"
+
+
+def gate_results(report: dict[str, Any], config: TrainingConfig) -> list[dict[str, Any]]:
+    """One row per gate: name, value, minimum, passed (for check metadata and metrics.json)."""
+    rows = []
+    for metric, minimum in config.gates.items():
+        value = float(report[metric])
+        rows.append({"gate": metric, "value": value, "minimum": float(minimum), "passed": bool(value >= minimum)})
+    return rows
 
 
 class _Scored(Protocol):
@@ -120,11 +244,19 @@ def _complexity(name: str) -> int:
     return CANDIDATE_NAMES.index(name) if name in CANDIDATE_NAMES else len(CANDIDATE_NAMES)
 
 
-def select_winner(results: Iterable[_Scored]) -> _Scored:
-    """Highest macro-F1; ties go to higher accuracy, then to the simpler model (CANDIDATE_NAMES order)."""
+def select_winner(results: Iterable[_Scored], config: TrainingConfig | None = None) -> _Scored:
+    """Highest macro-F1; ties go to higher accuracy, then to the simpler model (CANDIDATE_NAMES order).
+
+    With a config, only candidates that pass every gate compete (a model best on average but
+    below a segment floor must not push aside one that ships); when none passes, the best of
+    all is returned and the gate checks fail on it.
+    """
     results = list(results)
     if not results:
         raise ValueError("no candidates to choose from")
+    if config is not None:
+        passing = [r for r in results if not check_gates(r.metrics, config)]
+        results = passing or results
     # Rounded so that float noise in the last bits does not decide between equal models.
     return min(
         results,

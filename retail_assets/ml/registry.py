@@ -1,6 +1,8 @@
 """Model registry: versions of a bundle and their stages (contracts.md section 4).
 
-`LocalRegistry` keeps `index.json` (the current state, rewritten atomically) and `log.jsonl`
+One interface (`ModelRegistry`), two implementations: `LocalRegistry` here (files under the
+lake) and `SageMakerRegistry` in `sagemaker_registry.py` (a SageMaker model package group);
+`open_registry` picks one. `LocalRegistry` keeps `index.json` (the current state, rewritten atomically) and `log.jsonl`
 (one line per stage change or promotion decision, append-only) in one directory. Beside the
 contract's `production` and `versions` keys the index holds `production_history`, the versions
 in the order they became Production, which is what `rollback` walks back through.
@@ -53,6 +55,51 @@ class ModelRegistry(Protocol):
     def reject(self, version: str, reason: str, *, actor: str = ...) -> None: ...
     def list_versions(self) -> dict[str, dict[str, Any]]: ...
     def production(self) -> str | None: ...
+    def get(self, version: str) -> dict[str, Any]: ...
+    def read_log(self) -> list[dict[str, Any]]: ...
+
+
+def open_registry(backend: str, lake_uri: str, *, model_package_group: str | None = None,
+                  region: str | None = None) -> ModelRegistry:
+    """The registry of a deployment: "local" (files under the lake) or "sagemaker" (a model package group).
+
+    Either way the registry's index.json and log.jsonl sit under retail/artifacts/registry in
+    the lake, which is what serving reads.
+    """
+    from retail_assets.lake import Lake
+
+    lake = Lake.from_uri(lake_uri)
+    if backend == "local":
+        if not lake.is_local:
+            raise ValueError(f"the local registry needs a local lake, got {lake_uri}; use the sagemaker backend")
+        return LocalRegistry(lake.path(REGISTRY_PREFIX))
+    if backend == "sagemaker":
+        from retail_assets.ml.sagemaker_registry import SageMakerRegistry
+
+        if not model_package_group:
+            raise ValueError("the sagemaker registry needs a model package group name")
+        return SageMakerRegistry(model_package_group, lake, region=region)
+    raise ValueError(f"unknown registry backend {backend!r}; expected 'local' or 'sagemaker'")
+
+
+REGISTRY_PREFIX = "retail/artifacts/registry"
+
+
+def decide_promotion(version: str, candidate: float, current: str | None, production_value: float | None,
+                     source: str | None, metric: str, tolerance: float,
+                     gates_failed: Sequence[str]) -> PromotionDecision:
+    """The promotion rule both registries apply: gates first, then not worse than Production - tolerance."""
+    if gates_failed:
+        promoted, reason = False, "failed gates: " + "; ".join(gates_failed)
+    elif current is None:
+        promoted, reason = True, "no Production version yet"
+    elif candidate >= production_value - tolerance:
+        promoted, reason = True, f"{metric} {candidate:.4f} >= {current}'s {production_value:.4f} - {tolerance}"
+    else:
+        promoted, reason = False, f"{metric} {candidate:.4f} < {current}'s {production_value:.4f} - {tolerance}"
+    return PromotionDecision(version, promoted, reason, metric, candidate, current,
+                             None if current is None else float(production_value), source,
+                             tolerance, tuple(gates_failed))
 
 
 class LocalRegistry:
@@ -195,17 +242,9 @@ class LocalRegistry:
                 production_value, source = _metric(_entry(index, current), metric, current), "stored"
             elif current is not None:
                 source = "re-scored"
-            if gates_failed:
-                promoted, reason = False, "failed gates: " + "; ".join(gates_failed)
-            elif current is None:
-                promoted, reason = True, "no Production version yet"
-            elif candidate >= production_value - tolerance:
-                promoted, reason = True, f"{metric} {candidate:.4f} >= {current}'s {production_value:.4f} - {tolerance}"
-            else:
-                promoted, reason = False, f"{metric} {candidate:.4f} < {current}'s {production_value:.4f} - {tolerance}"
-            decision = PromotionDecision(version, promoted, reason, metric, candidate, current,
-                                         None if current is None else float(production_value), source,
-                                         tolerance, tuple(gates_failed))
+            decision = decide_promotion(version, candidate, current, production_value, source, metric,
+                                        tolerance, gates_failed)
+            promoted, reason = decision.promoted, decision.reason
             entry["promotion"] = {**decision.to_dict(), "decided_at": self._now()}
             if promoted:
                 self._make_production(index, events, version, action="promote", actor=actor, reason=reason,

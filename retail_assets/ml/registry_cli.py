@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 
-from retail_assets.lake import Lake
-from retail_assets.ml.registry import LocalRegistry
+from retail_assets.ml.registry import open_registry
 from retail_assets.settings import get_settings
 
 
 def registry_command(args) -> int:
-    lake = Lake.from_uri(get_settings().lake_uri)
-    registry = LocalRegistry(lake.path("retail/artifacts/registry"))
+    settings = get_settings()
+    registry = open_registry(settings.ml_backend, settings.lake_uri,
+                             model_package_group=settings.model_package_group, region=settings.aws_region)
     if args.action == "list":
         production = registry.production()
         for version, entry in sorted(registry.list_versions().items()):

@@ -12,23 +12,23 @@ asks for.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
 
 import numpy as np
 import pandas as pd
-from sklearn.base import ClassifierMixin
+from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils.class_weight import compute_sample_weight
 from xgboost import XGBClassifier
 
 from retail_assets.ml.config import CANDIDATE_NAMES, TrainingConfig
-from retail_assets.ml.metrics import classification_report
-from serving.features import CLASSES, default_spec, encode
+from retail_assets.ml.metrics import evaluation_report
+from serving.features import CLASSES, FeatureSpec, default_spec
 
 __all__ = ["CANDIDATE_NAMES", "CandidateResult", "SplitInfo", "build_candidate", "temporal_split", "train_candidates"]
 
@@ -64,9 +64,13 @@ class CandidateResult:
     model: Any  # fitted; predicts indices into CLASSES
     metrics: dict[str, Any]  # metrics.classification_report on the validation weeks
     train_seconds: float
-    X_valid: np.ndarray  # float32 [N, F], encoded exactly as serving encodes
+    X_valid: pd.DataFrame  # the model's input on the validation rows (`model_input_frame`), as serving feeds it
     y_valid: np.ndarray  # int64 indices into CLASSES
     split: SplitInfo
+    # The validation rows as they came (every column of the training table): segments for the
+    # gates, and what re-scores a Production model whose feature list differs from this one's.
+    valid_frame: pd.DataFrame | None = field(default=None, repr=False)
+    spec: FeatureSpec | None = None  # the features the model takes (features.json)
 
 
 def temporal_split(frame: pd.DataFrame, validation_weeks: int) -> tuple[pd.DataFrame, pd.DataFrame, SplitInfo]:
@@ -110,24 +114,51 @@ def temporal_split(frame: pd.DataFrame, validation_weeks: int) -> tuple[pd.DataF
     return train, valid, info
 
 
-def build_candidate(name: str, config: TrainingConfig) -> ClassifierMixin:
-    """An unfitted estimator for `name`, with the config's hyper-parameters."""
+def feature_encoder(spec: FeatureSpec) -> ColumnTransformer:
+    """Numeric features as they are, then one one-hot block per categorical feature (spec order).
+
+    The same layout as serving.features.encode, but inside the model, so the ONNX graph takes
+    the raw values; an unknown or missing category ("") encodes to an all-zero block.
+    """
+    return ColumnTransformer(
+        [("numeric", "passthrough", list(spec.numeric)),
+         ("categorical", OneHotEncoder(categories=[list(v) for v in spec.categorical.values()],
+                                       handle_unknown="ignore", sparse_output=False, dtype=np.float32),
+          list(spec.categorical))],
+        sparse_threshold=0.0,
+    )
+
+
+def build_candidate(name: str, config: TrainingConfig, spec: FeatureSpec | None = None) -> Pipeline:
+    """An unfitted pipeline for `name`: feature encoding, then the model with the config's hyper-parameters."""
     params = config.params_for(name)
     seed = config.random_state
+    steps: list[tuple[str, Any]] = [("encode", feature_encoder(spec or default_spec()))]
     if name == "logistic_regression":
         # Scaling inside the pipeline, so the ONNX graph carries it and serving feeds raw features.
-        return Pipeline([
-            ("scale", StandardScaler()),
-            ("classify", LogisticRegression(class_weight="balanced", random_state=seed, **params)),
-        ])
-    if name == "decision_tree":
-        return DecisionTreeClassifier(class_weight="balanced", random_state=seed, **params)
-    if name == "random_forest":
-        return RandomForestClassifier(class_weight="balanced", random_state=seed, **params)
-    if name == "xgboost":
+        steps.append(("scale", StandardScaler()))
+        steps.append(("classify", LogisticRegression(class_weight="balanced", random_state=seed, **params)))
+    elif name == "decision_tree":
+        steps.append(("classify", DecisionTreeClassifier(class_weight="balanced", random_state=seed, **params)))
+    elif name == "random_forest":
+        steps.append(("classify", RandomForestClassifier(class_weight="balanced", random_state=seed, **params)))
+    elif name == "xgboost":
         # Balancing comes through sample_weight in `_fit` (see the module docstring).
-        return XGBClassifier(objective="multi:softprob", random_state=seed, **params)
-    raise ValueError(f"unknown candidate {name!r}; known: {CANDIDATE_NAMES}")
+        steps.append(("classify", XGBClassifier(objective="multi:softprob", random_state=seed, **params)))
+    else:
+        raise ValueError(f"unknown candidate {name!r}; known: {CANDIDATE_NAMES}")
+    return Pipeline(steps)
+
+
+def model_input_frame(columns: Any, spec: FeatureSpec) -> pd.DataFrame:
+    """The model's input for feature columns: what serving feeds the ONNX graph, as a DataFrame.
+
+    Built by serving's own `model_inputs`, so training, the parity check and the API see the
+    same values: numeric float32, categorical strings with "" for unknown or missing.
+    """
+    from serving.bundle import model_inputs
+
+    return pd.DataFrame({name: values[:, 0] for name, values in model_inputs(columns, spec).items()})
 
 
 def encode_labels(labels: pd.Series | np.ndarray) -> np.ndarray:
@@ -140,19 +171,44 @@ def encode_labels(labels: pd.Series | np.ndarray) -> np.ndarray:
     return np.fromiter((index[v] for v in values), dtype=np.int64, count=len(values))
 
 
-def _fit(name: str, model: ClassifierMixin, X: np.ndarray, y: np.ndarray) -> ClassifierMixin:
+def _fit(name: str, model: Pipeline, X: pd.DataFrame, y: np.ndarray) -> Pipeline:
     if name == "xgboost":
-        return model.fit(X, y, sample_weight=compute_sample_weight("balanced", y))
+        return model.fit(X, y, classify__sample_weight=compute_sample_weight("balanced", y))
     return model.fit(X, y)
 
 
+def segment_columns(frame: pd.DataFrame, config: TrainingConfig) -> dict[str, np.ndarray]:
+    """The configured segment columns of `frame` (a missing one is an error: the gate needs it)."""
+    missing = [c for c in config.segment_columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"the training table lacks segment columns {missing}; it has {sorted(frame.columns)}")
+    return {c: frame[c].to_numpy(dtype=object) for c in config.segment_columns}
+
+
+def score_candidate(model: Any, X_valid: pd.DataFrame, y_valid: np.ndarray, valid: pd.DataFrame,
+                    config: TrainingConfig) -> dict[str, Any]:
+    """The evaluation report (overall, per class, per segment) of a fitted model on the validation rows."""
+    predicted = np.asarray(model.predict(X_valid), dtype=np.int64)
+    return evaluation_report(
+        [CLASSES[i] for i in y_valid], [CLASSES[i] for i in predicted], CLASSES,
+        segments=segment_columns(valid, config), segment_metric=config.segment_metric,
+        segment_min_support=config.segment_min_support,
+    )
+
+
 def train_candidates(
-    frame: pd.DataFrame, config: TrainingConfig, names: tuple[str, ...] = CANDIDATE_NAMES
+    frame: pd.DataFrame, config: TrainingConfig, names: tuple[str, ...] = CANDIDATE_NAMES, *,
+    fitted: Mapping[str, tuple[Any, float]] | None = None,
+    on_fitted: Callable[[str, Any, float], None] | None = None,
 ) -> list[CandidateResult]:
-    """Split `frame` (gold fct_baskets) by week, fit each candidate, score it on the validation weeks."""
+    """Split `frame` (gold fct_baskets) by week, fit each candidate, score it on the validation weeks.
+
+    `fitted`: {name: (model, train_seconds)} already fitted on this split (a checkpoint after
+    a spot interruption) and only scored; `on_fitted` is called after each new fit.
+    """
     train, valid, split = temporal_split(frame, config.validation_weeks)
     spec = default_spec()
-    X_train, X_valid = encode(train, spec), encode(valid, spec)
+    X_train, X_valid = model_input_frame(train, spec), model_input_frame(valid, spec)
     y_train, y_valid = encode_labels(train[LABEL_COLUMN]), encode_labels(valid[LABEL_COLUMN])
     absent = [CLASSES[i] for i in range(len(CLASSES)) if not (y_train == i).any()]
     if absent:
@@ -161,14 +217,17 @@ def train_candidates(
     if len(y_valid) == 0:
         raise ValueError(f"validation weeks {split.validation_weeks} hold no labelled baskets")
 
+    segment_columns(valid, config)  # fail before hours of fitting, not after
     results = []
     for name in names:
-        started = time.perf_counter()
-        model = _fit(name, build_candidate(name, config), X_train, y_train)
-        seconds = time.perf_counter() - started
-        predicted = np.asarray(model.predict(X_valid), dtype=np.int64)
-        report = classification_report(
-            [CLASSES[i] for i in y_valid], [CLASSES[i] for i in predicted], CLASSES
-        )
-        results.append(CandidateResult(name, model, report, seconds, X_valid, y_valid, split))
+        if fitted and name in fitted:
+            model, seconds = fitted[name]
+        else:
+            started = time.perf_counter()
+            model = _fit(name, build_candidate(name, config, spec), X_train, y_train)
+            seconds = time.perf_counter() - started
+            if on_fitted is not None:
+                on_fitted(name, model, seconds)
+        report = score_candidate(model, X_valid, y_valid, valid, config)
+        results.append(CandidateResult(name, model, report, seconds, X_valid, y_valid, split, valid, spec))
     return results

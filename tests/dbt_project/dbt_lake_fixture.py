@@ -62,6 +62,9 @@ def _id(n: int) -> int:
 
 
 # Weeks 200601-200604. Basket 3 is XX: its lines count in spend and quantity, not labels.
+# Single-line baskets give the products' classes, as of a week: P1 MM from week 2 on
+# (basket 2); P2 a tie as of week 3 (baskets 5 MM, 9 LA), LA as of week 4 (+ basket 10);
+# P3 XX as of weeks 2 and 3 (basket 3), a tie as of week 4 (+ basket 7, UM).
 BASKETS: tuple[Basket, ...] = (
     Basket(_id(1), 200601, "LA", "LS", "E01", 1, 9, (("PRD0000001", 2, 4.0), ("PRD0000002", 1, 1.0))),
     Basket(_id(2), 200601, "MM", "MS", "N01", 2, 10, (("PRD0000001", 1, 2.0),)),
@@ -71,14 +74,23 @@ BASKETS: tuple[Basket, ...] = (
     Basket(_id(6), 200603, "LA", "MS", "N02", 6, 14, (("PRD0000001", 1, 2.5), ("PRD0000002", 1, 0.5))),
     Basket(_id(7), 200603, "UM", "SS", "S02", 7, 15, (("PRD0000003", 2, 5.0),)),
     Basket(_id(8), 200604, "MM", "XLS", "W02", 1, 16, (("PRD0000001", 1, 2.0), ("PRD0000002", 3, 3.0), ("PRD0000003", 1, 2.0))),
+    Basket(_id(9), 200602, "LA", "LS", "E01", 2, 8, (("PRD0000002", 1, 1.5),)),
+    Basket(_id(10), 200603, "LA", "LS", "E01", 3, 8, (("PRD0000002", 2, 2.5),)),
 )
 
 
-def relabel(baskets: tuple[Basket, ...], week: int, labels: dict[str, str]) -> tuple[Basket, ...]:
-    """The same baskets with the labels of `week` swapped by `labels` (e.g. {"LA": "UM"})."""
+def relabel(baskets: tuple[Basket, ...], week: int, labels: dict[str, str], price_factor: float = 1.0) -> tuple[Basket, ...]:
+    """The same baskets with the labels of `week` swapped by `labels` (e.g. {"LA": "UM"})
+    and its spends multiplied by `price_factor`."""
     return tuple(
-        replace(b, label=labels.get(b.label, b.label)) if b.week == week else b for b in baskets
+        replace(b, label=labels.get(b.label, b.label),
+                lines=tuple((p, q, s * price_factor) for p, q, s in b.lines)) if b.week == week else b
+        for b in baskets
     )
+
+
+# Week 3 delivered again: other labels and other prices (tests of point-in-time and re-delivery).
+WEEK_3_CHANGES = {"week": 200603, "labels": {"LA": "UM", "UM": "LA", "MM": "LA"}, "price_factor": 3.0}
 
 
 def _rows(basket: Basket) -> list[dict]:

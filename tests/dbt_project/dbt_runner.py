@@ -58,10 +58,43 @@ def run_dbt(args: list[str], work: Path, env: dict[str, str] | None = None) -> D
     return DbtRun(proc.returncode, proc.stdout + proc.stderr, target_path)
 
 
-def build_lake(lake: Path, work: Path) -> DbtRun:
-    """`dbt build --target local` with the lake and the DuckDB warehouse under tmp."""
+def build_lake(lake: Path, work: Path, *args: str, command: str = "build") -> DbtRun:
+    """`dbt build --target local [args]` with the lake and the DuckDB warehouse under `work`
+    (the same warehouse on every call with the same `work`: later calls are incremental)."""
     return run_dbt(
-        ["build", "--target", "local"],
+        [command, "--target", "local", *args],
         work,
         {"RETAIL_LAKE": str(lake), "RETAIL_DUCKDB_PATH": str(work / "warehouse.duckdb")},
     )
+
+
+def warehouse_table(work: Path, name: str) -> list[dict]:
+    """Every row of a model's warehouse table, in a stable order."""
+    duckdb = pytest.importorskip("duckdb")
+    with duckdb.connect(str(work / "warehouse.duckdb"), read_only=True) as con:
+        table = con.sql(f'select * from main."{name}"').to_arrow_table()
+    return sorted(table.to_pylist(), key=lambda row: [str(v) for v in row.values()])
+
+
+def files_read(sql: str, work: Path) -> tuple[list[str], int, object]:
+    """Run `sql` in a fresh DuckDB with profiling: (files its Parquet scans opened, bytes
+    read, the query's first value)."""
+    duckdb = pytest.importorskip("duckdb")
+    profile = work / "profile.json"
+    with duckdb.connect() as con:
+        con.execute("pragma enable_profiling = 'json'")
+        con.execute(f"pragma profiling_output = '{profile}'")
+        value = con.sql(sql).fetchall()[0][0]  # fetched to the end: the profile is written then
+        con.execute("pragma disable_profiling")
+    tree = json.loads(profile.read_text())
+    files: list[str] = []
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        info = node.get("extra_info") or {}
+        if "Total Files Read" in info:
+            names = info.get("Filename(s)", "")
+            files += [f.strip() for f in names.split(",") if f.strip()]
+            assert len(files) == int(info["Total Files Read"]) or not names, info
+        stack += node.get("children", [])
+    return sorted(files), int(tree.get("total_bytes_read", 0)), value

@@ -1,46 +1,49 @@
 """dbt build on tiny generated lakes: silver and gold land where the contract says, the
-features equal hand-computed values, and the point-in-time window holds."""
+features equal hand-computed values, the point-in-time window holds, and a query for one
+region and a few weeks of silver reads only those files."""
 
 from __future__ import annotations
 
 import math
 
 import pyarrow as pa
+import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 from dbt_lake_fixture import BASKETS, CATEGORIES, Basket, write_raw_lake
 from dbt_reference_features import UNSEEN, basket_features, product_stats
-from dbt_runner import build_lake
+from dbt_runner import build_lake, files_read
 
 FEATURE_COLUMNS = (
     "n_lines", "total_quantity", "total_spend", "avg_p_la", "avg_p_mm", "avg_p_um",
     "max_p_la", "max_p_um", "avg_log_price_index", "known_product_share", "shop_weekday", "shop_hour",
+    "la_class_lines", "mm_class_lines", "um_class_lines", "xx_class_lines", "unclassed_lines",
+    "la_class_share", "um_class_share", "class_balance", "la_class_spend_share", "um_class_spend_share",
 )
+PRODUCT_COLUMNS = [
+    ("prod_code", pa.string()), ("n_lines", pa.int64()), ("p_la", pa.float64()), ("p_mm", pa.float64()),
+    ("p_um", pa.float64()), ("log_price_index", pa.float64()), ("n_solo_la", pa.int64()),
+    ("n_solo_mm", pa.int64()), ("n_solo_um", pa.int64()), ("n_solo_xx", pa.int64()),
+]
+INTEGER_FEATURES = {"n_lines", "total_quantity", "la_class_lines", "mm_class_lines", "um_class_lines",
+                    "xx_class_lines", "unclassed_lines"}
+# As read back from the lake: the Hive partition key (the week) comes last.
 GOLD_SCHEMAS = {
     "fct_baskets": pa.schema(
-        [("basket_id", pa.int64()), ("shop_week", pa.int32()), ("label", pa.string()),
+        [("basket_id", pa.int64()), ("label", pa.string()),
          ("store_format", pa.string()), ("store_region", pa.string()),
          ("cust_price_sensitivity", pa.string()), ("cust_lifestage", pa.string()),
-         ("n_lines", pa.int64()), ("total_quantity", pa.int64()), ("total_spend", pa.float64()),
-         ("avg_p_la", pa.float64()), ("avg_p_mm", pa.float64()), ("avg_p_um", pa.float64()),
-         ("max_p_la", pa.float64()), ("max_p_um", pa.float64()),
-         ("avg_log_price_index", pa.float64()), ("known_product_share", pa.float64()),
-         ("shop_weekday", pa.int32()), ("shop_hour", pa.int32())]
+         *((name, pa.int32() if name in ("shop_weekday", "shop_hour")
+            else pa.int64() if name in INTEGER_FEATURES else pa.float64()) for name in FEATURE_COLUMNS),
+         ("shop_week", pa.int32())]
     ),
-    "product_features_pit": pa.schema(
-        [("prod_code", pa.string()), ("as_of_week", pa.int32()), ("n_lines", pa.int64()),
-         ("p_la", pa.float64()), ("p_mm", pa.float64()), ("p_um", pa.float64()),
-         ("log_price_index", pa.float64())]
-    ),
-    "product_features_latest": pa.schema(
-        [("prod_code", pa.string()), ("n_lines", pa.int64()), ("p_la", pa.float64()),
-         ("p_mm", pa.float64()), ("p_um", pa.float64()), ("log_price_index", pa.float64())]
-    ),
+    "product_features_pit": pa.schema([*PRODUCT_COLUMNS, ("as_of_week", pa.int32())]),
+    "product_features_latest": pa.schema(PRODUCT_COLUMNS),
 }
 
 
 def gold(lake, name: str) -> pa.Table:
-    return pq.read_table(lake / "retail" / "gold" / name)
+    return pq.read_table(lake / "retail" / "gold" / name, partitioning=ds.partitioning(flavor="hive"))
 
 
 def baskets_by_id(lake) -> dict[int, dict]:
@@ -53,7 +56,7 @@ def test_build_passes_models_data_tests_and_unit_tests(built):
     statuses = run.statuses("")
     assert set(statuses.values()) <= {"success", "pass"}, {k: v for k, v in statuses.items() if v not in ("success", "pass")}
     unit_tests = run.statuses("unit_test.")
-    assert len(unit_tests) >= 6 and set(unit_tests.values()) == {"pass"}
+    assert len(unit_tests) >= 7 and set(unit_tests.values()) == {"pass"}
     assert len(run.statuses("test.")) > 50
 
 
@@ -121,7 +124,7 @@ def test_product_tables_match_the_reference(built):
     weeks = sorted({b.week for b in BASKETS})
     pit = {(r["prod_code"], r["as_of_week"]): r for r in gold(lake, "product_features_pit").to_pylist()}
     first_week = {p: min(b.week for b in BASKETS if any(line[0] == p for line in b.lines)) for p in CATEGORIES}
-    assert set(pit) == {(p, w) for p in CATEGORIES for w in weeks if w >= first_week[p]}
+    assert set(pit) == {(p, w) for p in CATEGORIES for w in weeks if w > first_week[p]}
     latest = {r["prod_code"]: r for r in gold(lake, "product_features_latest").to_pylist()}
     # The latest table is the point-in-time table as of a week after every week loaded.
     for (prod_code, week), row in [*pit.items(), *(((p, 999999), r) for p, r in latest.items())]:
@@ -130,17 +133,25 @@ def test_product_tables_match_the_reference(built):
             assert row[column] == pytest.approx(value, rel=1e-12, abs=1e-12), (prod_code, week, column)
 
 
-def test_changing_week_three_labels_changes_only_later_baskets(built, built_relabelled):
+def test_changing_week_three_labels_and_prices_changes_only_later_baskets(built, built_relabelled):
     (run, lake), (run_relabelled, lake_relabelled) = built, built_relabelled
     assert run_relabelled.returncode == 0, run_relabelled.output[-3000:]
     before, after = baskets_by_id(lake), baskets_by_id(lake_relabelled)
     for basket in BASKETS:
-        old = [before[basket.basket_id][c] for c in FEATURE_COLUMNS]
-        new = [after[basket.basket_id][c] for c in FEATURE_COLUMNS]
+        # A week-3 basket's own spend changed; everything it knows of other weeks did not.
+        columns = [c for c in FEATURE_COLUMNS if not (basket.week == 200603 and c == "total_spend")]
+        old = [before[basket.basket_id][c] for c in columns]
+        new = [after[basket.basket_id][c] for c in columns]
         if basket.week <= 200603:
-            assert new == old, f"basket of week {basket.week} saw week 200603's labels"
+            assert new == old, f"basket of week {basket.week} saw week 200603's data"
         else:
-            assert new != old, "a week-4 basket must see week 200603's labels"
+            assert new != old, "a week-4 basket must see week 200603's labels and prices"
+    pit_before, pit_after = (
+        {(r["prod_code"], r["as_of_week"]): r for r in gold(x, "product_features_pit").to_pylist()}
+        for x in (lake, lake_relabelled)
+    )
+    assert {k: v for k, v in pit_before.items() if k[1] <= 200603} == {k: v for k, v in pit_after.items() if k[1] <= 200603}
+    assert [v for k, v in pit_before.items() if k[1] == 200604] != [v for k, v in pit_after.items() if k[1] == 200604]
 
 
 def test_unknown_store_format_fails_accepted_values_and_blocks_gold(tmp_path):
@@ -154,3 +165,18 @@ def test_unknown_store_format_fails_accepted_values_and_blocks_gold(tmp_path):
     [store_format_test] = [r for uid, r in failing.items() if "STORE_FORMAT" in uid]
     assert store_format_test["failures"] == 1
     assert results["model.retail.fct_baskets"]["status"] == "skipped"
+
+
+def test_a_query_for_one_region_and_two_weeks_reads_only_their_files(built, tmp_path):
+    _, lake = built
+    silver = lake / "retail" / "silver" / "transactions"
+    every_file = sorted(str(p) for p in silver.rglob("*.parquet"))
+    wanted = [str(silver / f"shop_week={w}" / "store_region=E01" / "part-0.parquet") for w in (200601, 200602)]
+    read, bytes_read, lines = files_read(
+        f"select count(*) from read_parquet('{silver}/*/*/*.parquet', hive_partitioning = true) "
+        "where store_region = 'E01' and shop_week in (200601, 200602)",
+        tmp_path,
+    )
+    assert read == wanted and len(every_file) > 2 * len(wanted)
+    assert 0 < bytes_read < sum((silver / p).stat().st_size for p in every_file)
+    assert lines == sum(len(b.lines) for b in BASKETS if b.store_region == "E01" and b.week <= 200602)

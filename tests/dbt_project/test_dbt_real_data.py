@@ -1,52 +1,54 @@
-"""dbt build on a few weeks of the real dunnhumby files: every data test holds on real codes."""
+"""dbt on a few weeks of the real dunnhumby files: every data test holds on real codes, a
+query for one region and week reads one file, and the serving runtime computes the
+features dbt computed for a few thousand real baskets."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pyarrow.parquet as pq
 import pytest
-from dbt_runner import build_lake
+from dbt_runner import build_lake, files_read
+from feature_parity import assert_same_feature_set, compare_week
+from raw_weeks import write_csv_weeks
 
 WEEKS = ("200607", "200609", "200610", "200611")
-
-# contracts.md section 1: seg_1 / seg_2 codes of the files' header variant.
-SEG_1 = {"AZ": "LA", "BG": "UM", "CT": "MM", "DY": "XX"}
-SEG_2 = {"AT": "YA", "BU": "OT", "CZ": "OA", "DI": "YF", "EQ": "OF", "FN": "PE"}
+REAL_DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "dunnhumby"  # as tests/conftest.py
 
 
-def _case(column: str, mapping: dict[str, str]) -> str:
-    whens = " ".join(f"when '{k}' then '{v}'" for k, v in mapping.items())
-    return f"case {column} {whens} end"
-
-
-def write_real_weeks(source, lake) -> None:
-    duckdb = pytest.importorskip("duckdb")
-    with duckdb.connect() as con:
-        for week in WEEKS:
-            target = lake / "retail" / "raw" / f"shop_week={week}"
-            target.mkdir(parents=True)
-            con.execute(f"""
-                copy (
-                    select cast(SHOP_WEEK as integer) as SHOP_WEEK, cast(SHOP_DATE as integer) as SHOP_DATE,
-                        cast(SHOP_WEEKDAY as tinyint) as SHOP_WEEKDAY, cast(SHOP_HOUR as tinyint) as SHOP_HOUR,
-                        cast(QUANTITY as integer) as QUANTITY, cast(SPEND as double) as SPEND,
-                        PROD_CODE, PROD_CODE_10, PROD_CODE_20, PROD_CODE_30, PROD_CODE_40,
-                        nullif(CUST_CODE, '') as CUST_CODE,
-                        {_case('seg_1', SEG_1)} as CUST_PRICE_SENSITIVITY,
-                        {_case('seg_2', SEG_2)} as CUST_LIFESTAGE,
-                        cast(BASKET_ID as bigint) as BASKET_ID, BASKET_SIZE, BASKET_PRICE_SENSITIVITY,
-                        BASKET_TYPE, BASKET_DOMINANT_MISSION, STORE_CODE, STORE_FORMAT, STORE_REGION
-                    from read_csv('{source / f"transactions_{week}.csv.gz"}', all_varchar = true, header = true)
-                ) to '{target / "part-0.parquet"}' (format parquet)
-            """)
+@pytest.fixture(scope="module")
+def real_build(tmp_path_factory):
+    # Module-scoped (one build for the three tests), so it checks for the files itself.
+    if not (REAL_DATA / "transactions_200607.csv.gz").exists():
+        pytest.skip(f"the real dunnhumby files are not at {REAL_DATA} (they live in ../shared, beside the project)")
+    work = tmp_path_factory.mktemp("dbt_real")
+    write_csv_weeks([REAL_DATA / f"transactions_{w}.csv.gz" for w in WEEKS], work / "lake")
+    return build_lake(work / "lake", work), work
 
 
 @pytest.mark.slow
-def test_real_weeks_build_with_every_test_passing(real_data, tmp_path):
-    lake = tmp_path / "lake"
-    write_real_weeks(real_data, lake)
-    run = build_lake(lake, tmp_path)
+def test_real_weeks_build_with_every_test_passing(real_data, real_build):
+    run, work = real_build
     assert run.returncode == 0, run.output[-3000:]
     assert set(run.statuses("").values()) <= {"success", "pass"}
-    baskets = pq.read_table(lake / "retail" / "gold" / "fct_baskets")
+    baskets = pq.read_table(work / "lake" / "retail" / "gold" / "fct_baskets")
     assert baskets.num_rows > 10_000
     assert sorted(set(baskets.column("shop_week").to_pylist())) == [int(w) for w in WEEKS]
+
+
+@pytest.mark.slow
+def test_one_region_and_week_of_real_silver_is_one_file(real_data, real_build, tmp_path):
+    _, work = real_build
+    silver = work / "lake" / "retail" / "silver" / "transactions"
+    read, _, lines = files_read(
+        f"select count(*) from read_parquet('{silver}/*/*/*.parquet', hive_partitioning = true) "
+        "where store_region = 'W02' and shop_week = 200610", tmp_path)
+    assert read == [str(silver / "shop_week=200610" / "store_region=W02" / "part-0.parquet")]
+    assert len(list(silver.rglob("*.parquet"))) == 12 * len(WEEKS) and lines > 0
+
+
+@pytest.mark.slow
+def test_serving_computes_the_features_dbt_computed_for_real_baskets(real_data, real_build):
+    _, work = real_build
+    assert_same_feature_set(work)
+    assert compare_week(work, 200611) > 3000  # three weeks of history: classes, shares, prices

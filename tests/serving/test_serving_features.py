@@ -11,12 +11,14 @@ from serving.features import (
     CATEGORICAL_FEATURES,
     CLASSES,
     NUMERIC_FEATURES,
+    PRODUCT_CLASS_COLUMNS,
     PRODUCT_STAT_COLUMNS,
     FeatureSpec,
     ProductTable,
     basket_features,
     default_spec,
     encode,
+    product_class,
 )
 
 THIRD = 1 / 3
@@ -24,8 +26,9 @@ THIRD = 1 / 3
 
 @pytest.fixture
 def products() -> ProductTable:
-    # P1 seen in labelled baskets; P2 only in XX baskets (n_lines 0, still has a price
-    # index); P3 is not in the table at all.
+    # P1 seen in labelled baskets, alone in 3 LA and 1 MM basket (class LA); P2 only in XX
+    # baskets (n_lines 0, still has a price index), once alone (class XX); P3 is not in
+    # the table at all.
     return ProductTable.from_arrow(pa.table({
         "prod_code": ["PRD0000002", "PRD0000001"],
         "n_lines": pa.array([0, 10], pa.int64()),
@@ -33,6 +36,10 @@ def products() -> ProductTable:
         "p_mm": [THIRD, 0.3],
         "p_um": [THIRD, 0.2],
         "log_price_index": [-0.2, 0.1],
+        "n_solo_la": pa.array([0, 3], pa.int64()),
+        "n_solo_mm": pa.array([0, 1], pa.int64()),
+        "n_solo_um": pa.array([0, 0], pa.int64()),
+        "n_solo_xx": pa.array([1, 0], pa.int64()),
     }))
 
 
@@ -62,6 +69,8 @@ def test_constants_follow_the_contract() -> None:
         "n_lines", "total_quantity", "total_spend", "avg_p_la", "avg_p_mm", "avg_p_um",
         "max_p_la", "max_p_um", "avg_log_price_index", "known_product_share",
         "shop_weekday", "shop_hour",
+        "la_class_lines", "mm_class_lines", "um_class_lines", "xx_class_lines", "unclassed_lines",
+        "la_class_share", "um_class_share", "class_balance", "la_class_spend_share", "um_class_spend_share",
     )
     assert list(CATEGORICAL_FEATURES) == [
         "store_format", "store_region", "cust_price_sensitivity", "cust_lifestage"]
@@ -69,15 +78,16 @@ def test_constants_follow_the_contract() -> None:
         "E01", "E02", "E03", "N01", "N02", "N03", "S01", "S02", "S03", "W01", "W02", "W03")
     assert CATEGORICAL_FEATURES["cust_lifestage"] == ("YA", "OA", "YF", "OF", "PE", "OT", "XX")
     assert PRODUCT_STAT_COLUMNS == ("n_lines", "p_la", "p_mm", "p_um", "log_price_index")
+    assert PRODUCT_CLASS_COLUMNS == ("n_solo_la", "n_solo_mm", "n_solo_um", "n_solo_xx")
 
 
 def test_spec_names_and_json_round_trip() -> None:
     spec = default_spec()
     names = spec.encoded_names()
-    assert names[:12] == list(NUMERIC_FEATURES)
-    assert names[12:16] == ["store_format=LS", "store_format=MS", "store_format=SS", "store_format=XLS"]
+    assert names[:22] == list(NUMERIC_FEATURES)
+    assert names[22:26] == ["store_format=LS", "store_format=MS", "store_format=SS", "store_format=XLS"]
     assert names[-1] == "cust_lifestage=XX"
-    assert len(names) == 12 + 4 + 12 + 4 + 7
+    assert len(names) == 22 + 4 + 12 + 4 + 7
     assert FeatureSpec.from_json(spec.to_json()) == spec
     with pytest.raises(ValueError, match="classes"):
         FeatureSpec.from_json({"numeric": [], "categorical": {}})
@@ -102,10 +112,22 @@ def test_each_basket_feature_by_hand(products: ProductTable) -> None:
         "known_product_share": [1 / 3, 1.0],
         "shop_weekday": [2, 7],
         "shop_hour": [9, 23],
+        # basket 7: P1 is LA, P2 is XX, P3 unclassed; basket 3: P1 (LA) with no spend.
+        "la_class_lines": [1, 1],
+        "mm_class_lines": [0, 0],
+        "um_class_lines": [0, 0],
+        "xx_class_lines": [1, 0],
+        "unclassed_lines": [1, 0],
+        "la_class_share": [1 / 3, 1.0],
+        "um_class_share": [0.0, 0.0],
+        "class_balance": [-1 / 3, -1.0],
+        "la_class_spend_share": [3.0 / 6.5, 0.0],
+        "um_class_spend_share": [0.0, 0.0],
     }
     for name, values in expected.items():
         np.testing.assert_allclose(f[name], values, rtol=1e-12, err_msg=name)
-    assert f["n_lines"].dtype == np.int64 and f["total_quantity"].dtype == np.int64
+    for name in ("n_lines", "total_quantity", "la_class_lines", "unclassed_lines"):
+        assert f[name].dtype == np.int64, name
     assert f["store_format"].tolist() == ["LS", "XLS"]
     assert f["cust_price_sensitivity"].tolist() == ["UM", None]
 
@@ -179,6 +201,30 @@ def test_product_table_lookup_and_unknown_product(products: ProductTable, tmp_pa
     assert empty.lookup(["PRD0000001"])["p_mm"].tolist() == [THIRD]
 
 
+def test_product_class_is_the_strict_leader_of_single_line_labels() -> None:
+    counts = {  # LA leads; tie MM/UM; none; XX leads; UM alone
+        "n_solo_la": [3, 0, 0, 1, 0],
+        "n_solo_mm": [1, 2, 0, 0, 0],
+        "n_solo_um": [0, 2, 0, 0, 1],
+        "n_solo_xx": [0, 0, 0, 2, 0],
+    }
+    assert product_class(counts).tolist() == [0, -1, -1, 3, 2]
+    assert product_class({c: [] for c in PRODUCT_CLASS_COLUMNS}).tolist() == []
+
+
+def test_a_table_without_class_columns_loads_unclassed(products: ProductTable, tmp_path) -> None:
+    # Online tables written before the class columns existed: every product unclassed.
+    legacy = products.to_arrow().drop_columns(list(PRODUCT_CLASS_COLUMNS))
+    pq.write_table(legacy, tmp_path / "legacy.parquet")
+    table = ProductTable.from_parquet(tmp_path / "legacy.parquet")
+    assert table.lookup(["PRD0000001"])["n_solo_la"].tolist() == [0]
+    baskets, lines = two_baskets()
+    f = basket_features(baskets, lines, table)
+    assert f["unclassed_lines"].tolist() == f["n_lines"].tolist()
+    with pytest.raises(ValueError, match="n_solo_xx"):
+        ProductTable.from_arrow(products.to_arrow().drop_columns(["n_solo_xx"]))
+
+
 def test_product_table_refuses_bad_tables(products: ProductTable) -> None:
     table = products.to_arrow()
     with pytest.raises(ValueError, match="duplicate prod_code"):
@@ -202,8 +248,9 @@ def test_encode_order_and_one_hots() -> None:
     X = encode(columns, spec)
     names = spec.encoded_names()
     assert X.dtype == np.float32 and X.shape == (2, len(names))
-    np.testing.assert_array_equal(X[0, :12], np.arange(12, dtype=np.float32))
-    hot = [[names[j] for j in np.flatnonzero(row[12:]) + 12] for row in X]
+    n = len(NUMERIC_FEATURES)
+    np.testing.assert_array_equal(X[0, :n], np.arange(n, dtype=np.float32))
+    hot = [[names[j] for j in np.flatnonzero(row[n:]) + n] for row in X]
     assert hot == [
         ["store_format=XLS", "store_region=N02", "cust_price_sensitivity=LA", "cust_lifestage=OT"],
         ["store_format=LS", "store_region=W03", "cust_price_sensitivity=XX", "cust_lifestage=YA"],

@@ -1,16 +1,24 @@
-{{ config(**lake_materialization('gold/fct_baskets')) }}
+{{ config(**lake_materialization('gold/fct_baskets', partition_by=['shop_week'], rebuilds_later_weeks=true)) }}
+
+{%- set weeks = weeks_to_build('select distinct shop_week from ' ~ ref('stg_transactions'), rebuilds_later_weeks=true) %}
 
 with
 
 transactions as (
 
     select * from {{ ref('stg_transactions') }}
+    {%- if weeks is not none %}
+    where {{ in_weeks('shop_week', weeks) }}
+    {%- endif %}
 
 ),
 
 product_features as (
 
     select * from {{ ref('product_features_pit') }}
+    {%- if weeks is not none %}
+    where {{ in_weeks('as_of_week', weeks) }}
+    {%- endif %}
 
 ),
 
@@ -34,7 +42,8 @@ basket_lines as (
         coalesce(product_features.p_la, cast(1 as double) / 3) as p_la,
         coalesce(product_features.p_mm, cast(1 as double) / 3) as p_mm,
         coalesce(product_features.p_um, cast(1 as double) / 3) as p_um,
-        coalesce(product_features.log_price_index, cast(0 as double)) as log_price_index
+        coalesce(product_features.log_price_index, cast(0 as double)) as log_price_index,
+        {{ product_class('product_features') }} as product_class
 
     from transactions
     left join product_features
@@ -43,12 +52,11 @@ basket_lines as (
 
 ),
 
-final as (
+baskets as (
 
     -- Basket-level fields are equal on every line of a basket, so max() just picks them.
     select
         basket_id,
-        cast(max(shop_week) as integer) as shop_week,
         max(label) as label,
         max(store_format) as store_format,
         max(store_region) as store_region,
@@ -66,10 +74,57 @@ final as (
         avg(case when product_n_lines > 0 then cast(1 as double) else cast(0 as double) end)
             as known_product_share,
         cast(max(shop_weekday) as integer) as shop_weekday,
-        cast(max(shop_hour) as integer) as shop_hour
+        cast(max(shop_hour) as integer) as shop_hour,
+        {% for label in ['LA', 'MM', 'UM', 'XX'] -%}
+        cast(sum(case when product_class = '{{ label }}' then 1 else 0 end) as bigint)
+            as {{ label | lower }}_class_lines,
+        {% endfor -%}
+        cast(sum(case when product_class is null then 1 else 0 end) as bigint) as unclassed_lines,
+        {% for label in ['LA', 'UM'] -%}
+        cast(sum(case when product_class = '{{ label }}' then spend else 0 end) as double)
+            as {{ label | lower }}_class_spend,
+        {% endfor -%}
+        max(shop_week) as shop_week
 
     from basket_lines
     group by basket_id
+
+),
+
+final as (
+
+    select
+        basket_id,
+        label,
+        store_format,
+        store_region,
+        cust_price_sensitivity,
+        cust_lifestage,
+        n_lines,
+        total_quantity,
+        total_spend,
+        avg_p_la,
+        avg_p_mm,
+        avg_p_um,
+        max_p_la,
+        max_p_um,
+        avg_log_price_index,
+        known_product_share,
+        shop_weekday,
+        shop_hour,
+        la_class_lines,
+        mm_class_lines,
+        um_class_lines,
+        xx_class_lines,
+        unclassed_lines,
+        {{ ratio('la_class_lines', 'n_lines') }} as la_class_share,
+        {{ ratio('um_class_lines', 'n_lines') }} as um_class_share,
+        {{ ratio('um_class_lines - la_class_lines', 'n_lines') }} as class_balance,
+        {{ ratio('la_class_spend', 'total_spend') }} as la_class_spend_share,
+        {{ ratio('um_class_spend', 'total_spend') }} as um_class_spend_share,
+        cast(shop_week as integer) as shop_week
+
+    from baskets
 
 )
 

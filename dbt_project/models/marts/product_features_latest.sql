@@ -23,6 +23,9 @@ products as (
         sum(n_la) as n_la,
         sum(n_mm) as n_mm,
         sum(n_um) as n_um,
+        {% for label in ['la', 'mm', 'um', 'xx'] -%}
+        sum(n_solo_{{ label }}) as n_solo_{{ label }},
+        {% endfor -%}
         sum(spend) as spend,
         sum(quantity) as quantity
 
@@ -53,8 +56,10 @@ final as (
         {{ smoothed_label_share('products.n_mm', 'products.n_lines') }} as p_mm,
         {{ smoothed_label_share('products.n_um', 'products.n_lines') }} as p_um,
         {{ log_price_index('products.spend', 'products.quantity', 'categories.spend', 'categories.quantity') }}
-            as log_price_index
-
+            as log_price_index,
+        {% for label in ['la', 'mm', 'um', 'xx'] -%}
+        cast(products.n_solo_{{ label }} as bigint) as n_solo_{{ label }}{{ ',' if not loop.last }}
+        {% endfor %}
     from products
     left join categories on categories.prod_code_10 = products.prod_code_10
 

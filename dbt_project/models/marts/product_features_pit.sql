@@ -1,20 +1,31 @@
-{{ config(**lake_materialization('gold/product_features_pit')) }}
+{{ config(**lake_materialization('gold/product_features_pit', partition_by=['as_of_week'], rebuilds_later_weeks=true)) }}
 
 {#- Sums over the weeks strictly before the row's week: the point-in-time window. -#}
 {%- set product_history = 'over (partition by prod_code order by as_of_week rows between unbounded preceding and 1 preceding)' -%}
 {%- set category_history = 'over (partition by prod_code_10 order by as_of_week rows between unbounded preceding and 1 preceding)' -%}
+{%- set product_sums = ['n_lines', 'n_la', 'n_mm', 'n_um', 'n_solo_la', 'n_solo_mm', 'n_solo_um', 'n_solo_xx', 'spend', 'quantity'] -%}
+{#- An incremental run writes the rows of the weeks it builds; the windows still see every
+    earlier week of the (small) weekly product table. -#}
+{%- set weeks = weeks_to_build('select distinct shop_week from ' ~ ref('int_product_weekly'),
+    week_column='as_of_week', rebuilds_later_weeks=true) %}
 
 with
 
 product_weekly as (
 
     select * from {{ ref('int_product_weekly') }}
+    {%- if weeks %}
+    where shop_week <= {{ weeks | max }}
+    {%- endif %}
 
 ),
 
 category_weekly as (
 
     select * from {{ ref('int_category_weekly') }}
+    {%- if weeks %}
+    where shop_week <= {{ weeks | max }}
+    {%- endif %}
 
 ),
 
@@ -48,12 +59,13 @@ categories as (
 ),
 
 -- Product x week grid from the product's first week on, so that a product not sold in
--- week W still has a row (and its history) for W.
+-- week W still has its history as of W.
 product_weeks as (
 
     select
         products.prod_code,
         products.prod_code_10,
+        products.first_week,
         weeks.as_of_week
 
     from products
@@ -77,14 +89,12 @@ product_week_totals as (
     select
         product_weeks.prod_code,
         product_weeks.prod_code_10,
+        product_weeks.first_week,
         product_weeks.as_of_week,
         coalesce(product_weekly.n_labelled_lines, 0) as n_lines,
-        coalesce(product_weekly.n_la, 0) as n_la,
-        coalesce(product_weekly.n_mm, 0) as n_mm,
-        coalesce(product_weekly.n_um, 0) as n_um,
-        coalesce(product_weekly.spend, 0) as spend,
-        coalesce(product_weekly.quantity, 0) as quantity
-
+        {% for column in product_sums[1:] -%}
+        coalesce(product_weekly.{{ column }}, 0) as {{ column }}{{ ',' if not loop.last }}
+        {% endfor %}
     from product_weeks
     left join product_weekly
         on product_weekly.prod_code = product_weeks.prod_code
@@ -107,20 +117,16 @@ category_week_totals as (
 
 ),
 
--- The first row of each product or category has an empty history: its sums are null.
 product_history as (
 
     select
         prod_code,
         prod_code_10,
+        first_week,
         as_of_week,
-        coalesce(sum(n_lines) {{ product_history }}, 0) as n_lines,
-        coalesce(sum(n_la) {{ product_history }}, 0) as n_la,
-        coalesce(sum(n_mm) {{ product_history }}, 0) as n_mm,
-        coalesce(sum(n_um) {{ product_history }}, 0) as n_um,
-        coalesce(sum(spend) {{ product_history }}, 0) as spend,
-        coalesce(sum(quantity) {{ product_history }}, 0) as quantity
-
+        {% for column in product_sums -%}
+        coalesce(sum({{ column }}) {{ product_history }}, 0) as {{ column }}{{ ',' if not loop.last }}
+        {% endfor %}
     from product_week_totals
 
 ),
@@ -139,9 +145,10 @@ category_history as (
 
 final as (
 
+    -- A product has a row from the week after its first week on; before that it is
+    -- unknown (never-seen values), exactly as a product missing from the online table.
     select
         product_history.prod_code,
-        cast(product_history.as_of_week as integer) as as_of_week,
         cast(product_history.n_lines as bigint) as n_lines,
         {{ smoothed_label_share('product_history.n_la', 'product_history.n_lines') }} as p_la,
         {{ smoothed_label_share('product_history.n_mm', 'product_history.n_lines') }} as p_mm,
@@ -149,12 +156,20 @@ final as (
         {{ log_price_index(
             'product_history.spend', 'product_history.quantity',
             'category_history.spend', 'category_history.quantity'
-        ) }} as log_price_index
+        ) }} as log_price_index,
+        {% for label in ['la', 'mm', 'um', 'xx'] -%}
+        cast(product_history.n_solo_{{ label }} as bigint) as n_solo_{{ label }},
+        {% endfor -%}
+        cast(product_history.as_of_week as integer) as as_of_week
 
     from product_history
     inner join category_history
         on category_history.prod_code_10 = product_history.prod_code_10
         and category_history.as_of_week = product_history.as_of_week
+    where product_history.as_of_week > product_history.first_week
+    {%- if weeks is not none %}
+        and {{ in_weeks('product_history.as_of_week', weeks) }}
+    {%- endif %}
 
 )
 

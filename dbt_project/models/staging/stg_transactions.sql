@@ -1,10 +1,17 @@
 {{ config(**lake_materialization('silver/transactions', partition_by=['shop_week', 'store_region'])) }}
 
+{#- Incremental runs read only the weeks they build (on Athena the raw table's partition
+    key shop_week answers to SHOP_WEEK: identifiers are case-insensitive there). -#}
+{%- set weeks = weeks_to_build('select SHOP_WEEK as shop_week from ' ~ source('raw', 'transactions')) %}
+
 with
 
 source as (
 
     select * from {{ source('raw', 'transactions') }}
+    {%- if weeks is not none %}
+    where {{ in_weeks('SHOP_WEEK', weeks) }}
+    {%- endif %}
 
 ),
 

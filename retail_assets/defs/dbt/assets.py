@@ -2,15 +2,18 @@
 
 `dbt build` runs models and their tests together, so a failed test stops what is downstream
 in dbt and fails this step, which blocks the feature and training assets in Dagster too.
+Models are incremental by week: a run builds the new weeks, and the weeks whose raw data
+changed since they were built (raw_changes.py); `full_refresh` rebuilds every week.
 """
 
-
+import json
 from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
+from retail_assets.defs.dbt.raw_changes import HASHES, MARKER, raw_weeks
 from retail_assets.settings import DBT_PROJECT_DIR, dbt_executable, get_settings
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target="local")
@@ -26,11 +29,24 @@ class LayerTranslator(DagsterDbtTranslator):
         return dg.AutomationCondition.eager()
 
 
+class DbtBuildConfig(dg.Config):
+    full_refresh: bool = False  # rebuild every week (dbt build --full-refresh), not just new and changed ones
+
+
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     project=dbt_project,
     dagster_dbt_translator=LayerTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
 )
-def dbt_silver_gold(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    lake = get_settings().lake_uri
-    yield from dbt.cli(["build", "--vars", f'{{"lake_root": "{lake}"}}'], context=context).stream()
+def dbt_silver_gold(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
+    weeks = raw_weeks(context.instance)
+    dbt_vars: dict[str, Any] = {"lake_root": get_settings().lake_uri}
+    if weeks.changed and not config.full_refresh:
+        context.log.info(f"raw weeks changed since they were built: {weeks.changed}")
+        dbt_vars["shop_weeks"] = weeks.changed
+    args = ["build", "--vars", json.dumps(dbt_vars)] + (["--full-refresh"] if config.full_refresh else [])
+    for event in dbt.cli(args, context=context).stream():
+        if isinstance(event, dg.Output) and context.asset_key_for_output(event.output_name) == MARKER:
+            event = event.with_metadata({**event.metadata, HASHES: dg.MetadataValue.json(weeks.covered),
+                                         "rebuilt_changed_weeks": dg.MetadataValue.json(dbt_vars.get("shop_weeks", []))})
+        yield event

@@ -1,17 +1,17 @@
-"""features/*: the feature store — the offline training table and the online product table."""
+"""features/*: the feature store — the offline training table and the online product table.
+
+Both are read from dbt's gold tables in the lake (the same keys whichever warehouse built
+them) and stored by LakeTableIOManager under retail/features/.
+"""
 
 
 import dagster as dg
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from retail_assets.defs.dbt.assets import dbt_project
+from retail_assets.defs.features.resources import OnlineFeatureStore
 from retail_assets.settings import get_settings
-from retail_assets.warehouse import read_duckdb_relation, relation_name
-
-
-def _gold(model: str) -> pa.Table:
-    return read_duckdb_relation(get_settings().duckdb_path, relation_name(dbt_project.manifest_path, model))
+from retail_assets.warehouse import read_gold_table
 
 
 @dg.asset(
@@ -19,12 +19,13 @@ def _gold(model: str) -> pa.Table:
     group_name="features",
     deps=[dg.AssetKey(["gold", "fct_baskets"])],
     io_manager_key="lake_io_manager",
-    kinds={"duckdb", "parquet"},
+    kinds={"parquet"},
     automation_condition=dg.AutomationCondition.eager(),
     description="Offline store: one row per basket with point-in-time features and its label.",
 )
 def training_table(context: dg.AssetExecutionContext) -> pa.Table:
-    table = _gold("fct_baskets").sort_by([("shop_week", "ascending"), ("basket_id", "ascending")])
+    table = read_gold_table(get_settings().lake_uri, "fct_baskets")
+    table = table.sort_by([("shop_week", "ascending"), ("basket_id", "ascending")])
     labels = table.column("label").value_counts().to_pylist()
     weeks = pc.unique(table.column("shop_week")).to_pylist()
     context.add_output_metadata({
@@ -42,11 +43,12 @@ def training_table(context: dg.AssetExecutionContext) -> pa.Table:
     group_name="features",
     deps=[dg.AssetKey(["gold", "product_features_latest"])],
     io_manager_key="lake_io_manager",
-    kinds={"duckdb", "parquet"},
+    kinds={"parquet", "sagemaker"},
     automation_condition=dg.AutomationCondition.eager(),
-    description="Online store: latest statistics per product, carried inside every model bundle.",
+    description="Online store: latest statistics per product, carried inside every model bundle "
+                "(and, on AWS, put into a SageMaker Feature Store feature group).",
 )
-def online_product_features(context: dg.AssetExecutionContext) -> pa.Table:
-    table = _gold("product_features_latest").sort_by("prod_code")
-    context.add_output_metadata({"products": table.num_rows})
+def online_product_features(context: dg.AssetExecutionContext, feature_store: OnlineFeatureStore) -> pa.Table:
+    table = read_gold_table(get_settings().lake_uri, "product_features_latest").sort_by("prod_code")
+    context.add_output_metadata({"products": table.num_rows, **feature_store.publish(table)})
     return table

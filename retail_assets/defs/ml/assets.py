@@ -6,9 +6,10 @@ import base64
 import dagster as dg
 import pyarrow as pa
 
-from retail_assets.defs.ml.resources import MlConfig, RegistryResource
+from retail_assets.defs.ml.resources import MlConfig, RegistryResource, TrainingResource
 from retail_assets.ml.lineage import build_lineage
-from retail_assets.ml.metrics import confusion_matrix_png, select_winner
+from retail_assets.ml.metrics import evaluation_png, gate_results, select_winner
+from retail_assets.ml.report import candidates_table, gate_table, per_class_table, segment_table
 from retail_assets.resources import LakeResource
 
 # sklearn, xgboost and the ONNX converters are imported inside the asset bodies: the code
@@ -18,10 +19,8 @@ from retail_assets.resources import LakeResource
 EAGER = dg.AutomationCondition.eager()
 
 
-def _metrics_table(results: list) -> str:
-    rows = ["| candidate | accuracy | macro-F1 | train s |", "|---|---|---|---|"]
-    rows += [f"| {r.name} | {r.metrics['accuracy']:.4f} | {r.metrics['macro_f1']:.4f} | {r.train_seconds:.1f} |" for r in results]
-    return "\n".join(rows)
+def _png_markdown(title: str, png: bytes) -> dg.MetadataValue:
+    return dg.MetadataValue.md(f"![{title}](data:image/png;base64,{base64.b64encode(png).decode()})")
 
 
 @dg.asset(
@@ -32,19 +31,19 @@ def _metrics_table(results: list) -> str:
     automation_condition=EAGER,
     description="Logistic Regression, Decision Tree, Random Forest and XGBoost, validated on the latest weeks.",
 )
-def candidates(context: dg.AssetExecutionContext, training_table: pa.Table, ml_config: MlConfig) -> list:
-    from retail_assets.ml.training import train_candidates
-
-    results = train_candidates(training_table.to_pandas(), ml_config.training_config())
+def candidates(context: dg.AssetExecutionContext, training_table: pa.Table, ml_config: MlConfig,
+               training: TrainingResource) -> list:
+    results = training.train(training_table, ml_config.training_config(), log=context.log)
     split = results[0].split.to_dict()
     context.add_output_metadata({
-        "candidates": dg.MetadataValue.md(_metrics_table(results)),
+        "candidates": dg.MetadataValue.md(candidates_table(results)),
         **{f"{r.name}/accuracy": r.metrics["accuracy"] for r in results},
         **{f"{r.name}/macro_f1": r.metrics["macro_f1"] for r in results},
         "train_weeks": f"{split['train_weeks'][0]}..{split['train_weeks'][-1]} ({len(split['train_weeks'])})",
         "validation_weeks": ", ".join(map(str, split["validation_weeks"])),
         "n_train": split["n_train"],
         "n_valid": split["n_valid"],
+        "training_backend": training.backend,
     })
     return results
 
@@ -55,24 +54,31 @@ def candidates(context: dg.AssetExecutionContext, training_table: pa.Table, ml_c
     ins={"candidates": dg.AssetIn(["ml", "candidates"])},
     kinds={"scikit-learn"},
     automation_condition=EAGER,
-    description="The winning candidate (best validation macro-F1); gated by blocking checks.",
+    description="The winning candidate (best validation macro-F1 among those passing the gates); gated by blocking checks.",
 )
-def model(context: dg.AssetExecutionContext, candidates: list, lake: LakeResource):
-    winner = select_winner(candidates)
-    png = confusion_matrix_png(winner.metrics)
-    key = f"retail/artifacts/reports/{context.run_id}/confusion_matrix.png"
+def model(context: dg.AssetExecutionContext, candidates: list, lake: LakeResource, ml_config: MlConfig):
+    config = ml_config.training_config()
+    winner = select_winner(candidates, config)
+    metrics = winner.metrics
+    png = evaluation_png(metrics, floor=config.gates.get(f"worst_segment_{config.segment_metric}"))
+    key = f"retail/artifacts/reports/{context.run.run_id}/evaluation.png"
     lake.get().write_bytes(key, png)
-    per_class = winner.metrics["per_class"]
+    worst = metrics.get("worst_segment")
     context.add_output_metadata({
         "winner": winner.name,
-        "accuracy": winner.metrics["accuracy"],
-        "macro_f1": winner.metrics["macro_f1"],
-        "macro_precision": winner.metrics["macro_precision"],
-        "macro_recall": winner.metrics["macro_recall"],
-        "per_class": dg.MetadataValue.json(per_class),
-        "confusion_matrix": dg.MetadataValue.json(winner.metrics["confusion_matrix"]),
-        "confusion_matrix_png": dg.MetadataValue.md(f"![confusion matrix](data:image/png;base64,{base64.b64encode(png).decode()})"),
-        "confusion_matrix_uri": lake.get().uri_of(key),
+        "accuracy": metrics["accuracy"],
+        "macro_f1": metrics["macro_f1"],
+        "macro_precision": metrics["macro_precision"],
+        "macro_recall": metrics["macro_recall"],
+        "min_class_precision": metrics["min_class_precision"],
+        **({f"worst_segment_{metrics['segment_metric']}": worst[metrics["segment_metric"]],
+            "worst_segment": f"{worst['column']}={worst['value']} ({worst['n']} baskets)"} if worst else {}),
+        "gates": dg.MetadataValue.md(gate_table(gate_results(metrics, config))),
+        "per_class": dg.MetadataValue.md(per_class_table(metrics)),
+        "segments": dg.MetadataValue.md(segment_table(metrics, config.gates.get(f"worst_segment_{config.segment_metric}"))),
+        "confusion_matrix": dg.MetadataValue.json(metrics["confusion_matrix"]),
+        "evaluation_png": _png_markdown("confusion matrix and segments", png),
+        "evaluation_png_uri": lake.get().uri_of(key),
     })
     return winner
 
@@ -83,12 +89,12 @@ def model(context: dg.AssetExecutionContext, candidates: list, lake: LakeResourc
     ins={"model": dg.AssetIn(["ml", "model"])},
     kinds={"onnx"},
     automation_condition=EAGER,
-    description="The winner as one ONNX graph (float32 features in; label and probabilities out).",
+    description="The winner as one ONNX graph (raw feature values in, encoding inside; label and probabilities out).",
 )
 def onnx_model(context: dg.AssetExecutionContext, model) -> bytes:
     from retail_assets.ml.export import export_onnx
 
-    data = export_onnx(model.model, n_features=model.X_valid.shape[1])
+    data = export_onnx(model.model, model.spec)
     context.add_output_metadata({"model_name": model.name, "bytes": len(data)})
     return data
 
@@ -113,7 +119,7 @@ def registered_model(
     registry: RegistryResource,
     ml_config: MlConfig,
 ) -> dg.MaterializeResult:
-    lineage = build_lineage(model.split.to_dict(), run_id=context.run_id)
+    lineage = build_lineage(model.split.to_dict(), run_id=context.run.run_id)
     outcome = registry.register_and_promote(
         onnx_bytes=onnx_model, model=model, product_table=online_product_features, lineage=lineage,
         tolerance=ml_config.promotion_tolerance, metric=ml_config.promotion_metric, config=ml_config.training_config(),

@@ -65,3 +65,39 @@ def test_gzip_files_land_and_ingest_as_stored(tmp_path):
     assert lake.read_bytes(f"retail/landing/{gz.name}") == gz.read_bytes()
     result, _ = ingest_week(lake, 200607)
     assert result.good.num_rows > 0
+
+
+def test_reconcile_reads_the_lake_and_catches_partitions_from_different_files(tmp_path):
+    from retail_assets.ingest.raw import footer_of, reconcile_week
+
+    lake = Lake.from_uri(str(tmp_path / "lake"))
+    bad = write_bad_fixture("bad_rows", tmp_path / "bad")
+    _land(lake, bad)
+    result, hashes = ingest_week(lake, 200607)
+    counts = reconcile_week(lake, 200607)
+    assert counts["reconciles"] and counts["problems"] == []
+    assert counts["lines_in_file"] == result.rows_read == counts["rows_raw"] + counts["rows_quarantined"] + counts["duplicates_dropped"]
+    rows, footer = footer_of(lake, raw_key(200607))
+    assert rows == result.good.num_rows and footer["landing_sha256"] == hashes["landing_sha256"]
+    stale_quarantine = lake.read_bytes(quarantine_key(200607))
+    # A later file for the week, then the old quarantine put back (as a half-finished commit would leave it).
+    _land(lake, write_sample_weeks(tmp_path / "good", weeks=1, baskets_per_week=40)[0])
+    ingest_week(lake, 200607)
+    lake.write_bytes(quarantine_key(200607), stale_quarantine)
+    problems = reconcile_week(lake, 200607)["problems"]
+    assert "quarantine and raw come from different landing files" in problems
+    # And a landing file replaced after ingestion: raw no longer matches it.
+    _land(lake, bad)
+    assert "raw was not written from the current landing file" in reconcile_week(lake, 200607)["problems"]
+
+
+def test_line_counting_agrees_with_the_parser_on_awkward_line_ends(tmp_path):
+    from retail_assets.ingest.raw import count_data_lines
+    from retail_assets.ingest.weekly import parse_weekly_file
+
+    path = write_sample_weeks(tmp_path, weeks=1, baskets_per_week=10)[0]
+    lines = path.read_bytes().split(b"\n")
+    text = b"\r\n".join(lines[:5]) + b"\r\n\r\n\n" + b"\n".join(lines[5:]).rstrip(b"\n")  # CRLF, blank lines, no final newline
+    result = parse_weekly_file(path.name, text)
+    assert count_data_lines(path.name, text) == result.rows_read == len([l for l in lines[1:] if l])
+    assert result.reconciles and result.quarantine.num_rows == 0

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
-
 import pytest
 
 from retail_assets.ingest.weekly import FileRejected, parse_weekly_file
@@ -94,3 +92,32 @@ def test_a_line_with_the_wrong_number_of_fields_is_kept_not_lost(tmp_path):
 def test_file_name_must_carry_the_week(tmp_path):
     with pytest.raises(FileRejected, match="name is not transactions_YYYYWW.csv"):
         parse_weekly_file("week7.csv", b"x")
+
+
+def test_numbers_are_read_like_a_lenient_reader_and_refused_when_they_are_not_numbers(tmp_path):
+    path = write_sample_weeks(tmp_path, weeks=1, baskets_per_week=30)[0]
+    rows = [line.split(",") for line in path.read_text().splitlines()]
+    edits = {  # line index -> (column, value, accepted as, or the reason)
+        1: ("QUANTITY", "+3", 3), 2: ("QUANTITY", " 4 ", 4), 3: ("QUANTITY", "5.0", 5), 4: ("SPEND", "1e1", 10.0),
+        5: ("QUANTITY", "99999999999", "QUANTITY '99999999999' is not a valid number"),
+        6: ("SPEND", "inf", "SPEND 'inf' is not a valid number"), 7: ("SPEND", "nan", "SPEND 'nan' is not a valid number"),
+        8: ("QUANTITY", "2.5", "QUANTITY '2.5' is not a valid number"), 9: ("SHOP_HOUR", '""', "SHOP_HOUR is missing"),
+        10: ("seg_1", "QQ", "CUST_PRICE_SENSITIVITY 'QQ' is not an allowed code"),
+        11: ("STORE_FORMAT", '""', "STORE_FORMAT is missing"),
+        12: ("SHOP_WEEKDAY", "8", "SHOP_WEEKDAY '8' fails in_range(1, 7)"),
+    }
+    header = rows[0]
+    for i, (column, value, _) in edits.items():
+        rows[i][header.index(column)] = value
+    keys = {i: rows[i][header.index("PROD_CODE")] + rows[i][header.index("BASKET_ID")] for i in edits}
+    rows.insert(1, [])  # a blank line: SOURCE_LINE still counts it, as an editor would
+    path.write_text("\n".join(",".join(r) for r in rows) + "\n")
+    result = _parse(path)
+    assert result.reconciles
+    by_line = {r["SOURCE_LINE"]: r["REJECT_REASON"] for r in result.quarantine.to_pylist()}
+    assert by_line == {i + 2: expected for i, (_, _, expected) in edits.items() if isinstance(expected, str)}
+    good = {r["PROD_CODE"] + str(r["BASKET_ID"]): r for r in result.good.to_pylist()}
+    for i, (column, _, expected) in edits.items():
+        if not isinstance(expected, str):
+            assert good[keys[i]][column] == expected
+    assert result.reasons["SHOP_HOUR is missing"] == 1 and result.reasons["QUANTITY is not a valid number"] == 2

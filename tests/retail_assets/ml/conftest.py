@@ -9,7 +9,7 @@ import pytest
 
 from retail_assets.ml.config import TrainingConfig
 from retail_assets.ml.training import train_candidates
-from serving.features import CATEGORICAL_FEATURES
+from serving.features import CATEGORICAL_FEATURES, NUMERIC_FEATURES
 
 WEEKS = (200801, 200802, 200803, 200804, 200805, 200806)
 
@@ -44,6 +44,9 @@ def make_baskets(n: int = 1500, weeks: tuple[int, ...] = WEEKS, xx_share: float 
     })
     for name, values in CATEGORICAL_FEATURES.items():
         frame[name] = rng.choice(values, n)
+    for name in NUMERIC_FEATURES:  # a feature added to the contract later: present, uninformative
+        if name not in frame:
+            frame[name] = rng.normal(size=n)
     frame.loc[rng.random(n) < 0.05, "cust_price_sensitivity"] = None  # unknown customer
     return frame
 
@@ -95,3 +98,53 @@ def config_factory():
 @pytest.fixture(scope="session")
 def products() -> pa.Table:
     return product_table()
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint():
+    """moto's server on a free loopback port: S3 and SageMaker (it completes training jobs without running them)."""
+    import socket
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+    from urllib.request import urlopen
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urlopen(f"{url}/moto-api/", timeout=1)
+            break
+        except OSError:
+            assert server.poll() is None and time.monotonic() < deadline, "moto_server did not start"
+            time.sleep(0.1)
+    yield url
+    server.terminate()
+    server.wait(timeout=10)
+
+
+@pytest.fixture
+def aws(moto_endpoint, monkeypatch):
+    """Fake credentials and the moto endpoint for boto3 and pyarrow; a fresh bucket per test."""
+    import uuid
+
+    import boto3
+
+    for name, value in {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": "us-east-1",
+                        "AWS_DEFAULT_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true",
+                        "AWS_ENDPOINT_URL": moto_endpoint}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    bucket = f"mlops-test-{uuid.uuid4().hex[:8]}"
+    boto3.client("s3").create_bucket(Bucket=bucket)
+    from serving.bundle import _bucket_filesystem
+
+    _bucket_filesystem.cache_clear()  # serving caches a filesystem per bucket, endpoint included
+    yield {"bucket": bucket, "lake_uri": f"s3://{bucket}", "endpoint": moto_endpoint}
+    _bucket_filesystem.cache_clear()

@@ -6,7 +6,7 @@ import pytest
 
 from retail_assets.ml import bundle_writer
 from retail_assets.ml.bundle_writer import verify_bundle, write_bundle
-from retail_assets.ml.export import export_onnx, onnx_session
+from retail_assets.ml.export import export_onnx, onnx_feeds, onnx_session
 from retail_assets.ml.metrics import evaluation_json
 from serving.bundle import compute_bundle_id, load_bundle
 from serving.features import default_spec
@@ -17,7 +17,7 @@ FILES = {"model.onnx", "features.json", "product_features.parquet", "metrics.jso
 @pytest.fixture(scope="module")
 def exported(candidates):
     result = candidates["xgboost"]
-    return result, export_onnx(result.model, result.X_valid.shape[1])
+    return result, export_onnx(result.model, result.spec)
 
 
 def _write(dest, exported, products, **kwargs):
@@ -47,8 +47,10 @@ def test_serving_loads_the_bundle_and_predicts_like_the_export(tmp_path, exporte
     manifest = _write(dest, exported, products)
     bundle = load_bundle(str(dest))
     assert (bundle.version, bundle.bundle_id, bundle.model_name) == ("v0001", manifest["bundle_id"], "xgboost")
-    labels, proba = bundle.predict_encoded(result.X_valid)
-    _, expected = onnx_session(data).run(None, {"features": result.X_valid})
+    labels, proba = bundle.predict_features(result.X_valid)
+    session = onnx_session(data)
+    _, expected = session.run(None, onnx_feeds(session, result.X_valid))
+    assert bundle.raw_inputs
     np.testing.assert_array_equal(proba, expected)
     assert set(labels) <= {"LA", "MM", "UM"}
 
@@ -89,8 +91,45 @@ def test_a_failure_while_publishing_leaves_no_bundle_and_no_staging(tmp_path, ex
 
 
 def test_bad_inputs_are_refused(tmp_path, exported, products):
-    with pytest.raises(NotImplementedError, match="s3://"):
-        _write("s3://bucket/retail/artifacts/models/v0001", exported, products)
+    with pytest.raises(NotImplementedError, match="gs://"):
+        _write("gs://bucket/retail/artifacts/models/v0001", exported, products)
     with pytest.raises(ValueError, match="log_price_index"):
         _write(tmp_path / "v0001", exported, products.drop_columns(["log_price_index"]))
     assert not os.listdir(tmp_path)
+
+
+def test_serving_sends_raw_values_and_answers_like_the_native_pipeline(tmp_path, exported, products):
+    # The API path: basket lines -> serving's features -> raw inputs -> the graph encodes.
+    from retail_assets.ml.training import model_input_frame
+    from serving.features import ProductTable, basket_features
+
+    result, _ = exported
+    dest = tmp_path / "v0001"
+    _write(dest, exported, products)
+    bundle = load_bundle(str(dest))
+    baskets = {"basket_id": [1, 2, 3], "store_format": ["LS", "XLS", None], "store_region": ["E01", "Z99", "W03"],
+               "shop_weekday": [1, 4, 7], "shop_hour": [9, 13, 20], "cust_price_sensitivity": ["LA", None, "UM"],
+               "cust_lifestage": ["YA", "OT", "XX"]}
+    lines = {"basket_id": [1, 1, 2, 3], "prod_code": ["PRD0900001", "PRD0900002", "PRD0900001", "PRD0999999"],
+             "quantity": [1, 2, 1, 3], "spend": [1.5, 2.0, 0.7, 9.9]}
+    labels, proba = bundle.predict(baskets, lines)
+    features = basket_features(baskets, lines, ProductTable.from_arrow(products))
+    native = result.model.predict_proba(model_input_frame(features, result.spec))
+    np.testing.assert_allclose(proba, native, atol=1e-5)
+    assert list(labels) == [("LA", "MM", "UM")[i] for i in native.argmax(axis=1)]
+    # The encoded-matrix entry point (benchmarks, older callers) gives the same answer.
+    from serving.features import encode
+
+    np.testing.assert_array_equal(bundle.predict_encoded(encode(features, bundle.spec))[1], proba)
+
+
+def test_a_graph_whose_inputs_do_not_match_features_json_is_refused(tmp_path, exported, products):
+    from serving.bundle import BundleError
+    from serving.features import FeatureSpec
+
+    result, data = exported
+    spec = default_spec()
+    fewer = FeatureSpec(numeric=spec.numeric[:-1], categorical=spec.categorical, classes=spec.classes)
+    write_bundle(tmp_path / "v0001", "v0001", "xgboost", data, fewer, products, {"accuracy": 1.0}, {})
+    with pytest.raises(BundleError, match="inputs .* do not match the features of features.json"):
+        load_bundle(str(tmp_path / "v0001"))

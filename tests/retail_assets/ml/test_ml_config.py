@@ -8,7 +8,9 @@ from retail_assets.ml.config import CANDIDATE_NAMES, DEFAULT_HYPERPARAMETERS, Tr
 def test_defaults_match_the_brief():
     config = TrainingConfig()
     assert config.validation_weeks == 2
-    assert dict(config.gates) == {"accuracy": 0.75, "macro_f1": 0.70}
+    assert dict(config.gates) == {"accuracy": 0.75, "macro_f1": 0.70, "min_class_precision": 0.65,
+                                  "worst_segment_macro_f1": 0.65}
+    assert config.segment_columns == ("store_format", "store_region") and config.segment_min_support == 100
     assert config.onnx_tolerance == 1e-4 and config.onnx_min_label_agreement == 0.999
     assert set(config.hyperparameters) == set(CANDIDATE_NAMES)
 
@@ -33,3 +35,5 @@ def test_config_is_immutable_and_strict():
         TrainingConfig(hyperparameters={"svm": {}})
     with pytest.raises(ValueError, match="validation_weeks"):
         TrainingConfig(validation_weeks=0)
+    with pytest.raises(ValueError, match="does not match segment_metric"):
+        TrainingConfig(gates={"worst_segment_accuracy": 0.7})

@@ -10,6 +10,10 @@ from retail_assets.ml.metrics import (
     classification_report,
     confusion_matrix_png,
     evaluation_json,
+    evaluation_png,
+    evaluation_report,
+    gate_results,
+    headline_metrics,
     select_winner,
 )
 from retail_assets.ml.training import train_candidates
@@ -67,9 +71,11 @@ def test_gates_pass_a_good_model_and_fail_a_shuffled_label_model(baskets, candid
     shuffled["label"] = np.random.default_rng(7).permutation(shuffled["label"].to_numpy())
     noise = train_candidates(shuffled, config_factory(), names=("random_forest",))[0]
     failed = check_gates(noise.metrics, config)
-    assert len(failed) == 2
+    assert len(failed) == 4
     assert failed[0].startswith("accuracy ") and "below the gate 0.7500" in failed[0]
     assert failed[1].startswith("macro_f1 ")
+    assert failed[2].startswith("precision of ") and "min_class_precision" in failed[2]
+    assert failed[3].startswith("segment store_") and "below the floor 0.6500" in failed[3]
     with pytest.raises(KeyError, match="auc"):
         check_gates(noise.metrics, TrainingConfig(gates={"auc": 0.5}))
 
@@ -90,3 +96,85 @@ def test_select_winner_best_macro_f1_then_accuracy_then_simplest():
 def test_select_winner_on_trained_candidates(candidates):
     winner = select_winner(candidates.values())
     assert winner.metrics["macro_f1"] == max(r.metrics["macro_f1"] for r in candidates.values())
+
+
+# ---- segments -------------------------------------------------------------------------------
+
+def _region_case(bad_region="W03", n_per_region=200, seed=0):
+    """Labels and predictions that are right 95 % of the time except in one region (right 30 %)."""
+    rng = np.random.default_rng(seed)
+    regions = np.repeat(["E01", "N01", "S01", bad_region], n_per_region)
+    true = rng.choice(CLASSES, len(regions), p=[0.25, 0.5, 0.25])
+    hit = rng.random(len(regions)) < np.where(regions == bad_region, 0.30, 0.95)
+    other = np.array([CLASSES[(CLASSES.index(t) + 1) % 3] for t in true])
+    pred = np.where(hit, true, other)
+    formats = rng.choice(["LS", "MS"], len(regions))
+    return true.tolist(), pred.tolist(), {"store_format": formats, "store_region": regions}
+
+
+def test_segment_reports_match_sklearn_per_segment():
+    true, pred, segments = _region_case()
+    report = evaluation_report(true, pred, CLASSES, segments, segment_min_support=50)
+    assert set(report["segments"]) == {"store_format", "store_region"}
+    for region, seg in report["segments"]["store_region"].items():
+        mask = segments["store_region"] == region
+        t, p = np.asarray(true)[mask], np.asarray(pred)[mask]
+        assert seg["n"] == mask.sum()
+        assert seg["accuracy"] == pytest.approx(skm.accuracy_score(t, p))
+        assert seg["macro_f1"] == pytest.approx(skm.f1_score(t, p, average="macro", labels=list(CLASSES), zero_division=0))
+        assert seg["gated"] is True
+    assert report["worst_segment"]["column"] == "store_region" and report["worst_segment"]["value"] == "W03"
+    assert report["worst_segment_macro_f1"] == report["segments"]["store_region"]["W03"]["macro_f1"]
+
+
+def test_a_model_good_on_average_and_bad_for_one_region_fails_the_segment_floor():
+    true, pred, segments = _region_case()
+    report = evaluation_report(true, pred, CLASSES, segments, segment_min_support=50)
+    assert report["accuracy"] > 0.75 and report["macro_f1"] > 0.70  # fine on average
+    failed = check_gates(report, TrainingConfig())
+    assert failed == [f"segment store_region=W03 (200 baskets) has macro_f1 {report['worst_segment_macro_f1']:.4f}, "
+                      "below the floor 0.6500 (worst_segment)"]
+    rows = {r["gate"]: r for r in gate_results(report, TrainingConfig())}
+    assert rows["worst_segment_macro_f1"]["passed"] is False and rows["accuracy"]["passed"] is True
+
+
+def test_small_segments_are_reported_but_not_gated():
+    true, pred, segments = _region_case(n_per_region=40)  # 4 regions x 40; 2 formats of ~80
+    report = evaluation_report(true, pred, CLASSES, segments, segment_min_support=60)
+    assert report["segments"]["store_region"]["W03"]["gated"] is False
+    assert report["worst_segment"]["column"] == "store_format"
+    none_gated = evaluation_report(true, pred, CLASSES, {"store_region": segments["store_region"]}, segment_min_support=100)
+    assert none_gated["worst_segment"] is None and none_gated["worst_segment_macro_f1"] == 1.0
+
+
+def test_missing_segment_values_form_their_own_segment():
+    report = evaluation_report(["LA", "MM"], ["LA", "MM"], CLASSES, {"store_format": ["LS", None]}, segment_min_support=1)
+    assert set(report["segments"]["store_format"]) == {"LS", "(missing)"}
+
+
+def test_min_class_precision_names_the_class():
+    report = classification_report(TRUE, PRED, CLASSES)
+    lowest = min(CLASSES, key=lambda c: report["per_class"][c]["precision"])
+    assert report["min_class_precision"] == report["per_class"][lowest]["precision"]
+    config = TrainingConfig(gates={"min_class_precision": 0.99})
+    assert check_gates(report, config)[0].startswith(f"precision of {lowest} ")
+
+
+def test_select_winner_prefers_a_candidate_that_passes_every_gate():
+    good = {"macro_f1": 0.80, "accuracy": 0.80, "min_class_precision": 0.7, "worst_segment_macro_f1": 0.7}
+    bad_region = {**good, "macro_f1": 0.85, "worst_segment_macro_f1": 0.3,
+                  "worst_segment": {"column": "store_region", "value": "W03", "n": 500}, "segment_metric": "macro_f1"}
+    results = [SimpleNamespace(name="xgboost", metrics=bad_region), SimpleNamespace(name="random_forest", metrics=good)]
+    assert select_winner(results).name == "xgboost"
+    assert select_winner(results, TrainingConfig()).name == "random_forest"
+    failing = [SimpleNamespace(name="xgboost", metrics=bad_region)]
+    assert select_winner(failing, TrainingConfig()).name == "xgboost"  # none passes: the best, and the gates fail
+
+
+def test_evaluation_png_and_headline_metrics():
+    true, pred, segments = _region_case()
+    report = evaluation_report(true, pred, CLASSES, segments, segment_min_support=50)
+    assert evaluation_png(report, floor=0.65).startswith(b"\x89PNG\r\n\x1a\n")
+    headline = headline_metrics(report)
+    assert "segments" not in headline and headline["worst_segment"]["value"] == "W03"
+    assert headline["accuracy"] == report["accuracy"] and "per_class" in headline

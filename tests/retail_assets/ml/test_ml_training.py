@@ -65,10 +65,16 @@ def test_build_candidate_returns_unfitted_balanced_estimators():
             check_is_fitted(model)
     lr = build_candidate("logistic_regression", config)
     assert isinstance(lr, Pipeline) and lr[-1].class_weight == "balanced"
-    assert build_candidate("decision_tree", config).class_weight == "balanced"
-    assert build_candidate("random_forest", config).get_params()["n_estimators"] == 100
+    assert [step for step, _ in lr.steps] == ["encode", "scale", "classify"]
+    assert build_candidate("decision_tree", config)[-1].class_weight == "balanced"
+    assert build_candidate("random_forest", config)[-1].get_params()["n_estimators"] == 100
     xgb = build_candidate("xgboost", config)
-    assert isinstance(xgb, XGBClassifier) and xgb.objective == "multi:softprob"
+    assert isinstance(xgb[-1], XGBClassifier) and xgb[-1].objective == "multi:softprob"
+    # Every candidate encodes its own categorical features, in the spec's order and categories.
+    encoder = build_candidate("xgboost", config)[0]
+    spec = default_spec()
+    assert encoder.transformers[0][2] == list(spec.numeric) and encoder.transformers[1][2] == list(spec.categorical)
+    assert encoder.transformers[1][1].categories == [list(v) for v in spec.categorical.values()]
     with pytest.raises(ValueError, match="unknown candidate"):
         build_candidate("svm", config)
 
@@ -81,8 +87,10 @@ def test_every_candidate_beats_the_majority_baseline(candidates):
         assert result.metrics["accuracy"] > majority_share + 0.15, result.name
         assert result.metrics["macro_f1"] > 0.6, result.name  # a majority model scores ~0.2
         assert result.train_seconds > 0
-        assert result.X_valid.dtype == np.float32
-        assert result.X_valid.shape == (result.split.n_valid, len(default_spec().encoded_names()))
+        spec = default_spec()
+        assert list(result.X_valid.columns) == [*spec.numeric, *spec.categorical]
+        assert len(result.X_valid) == result.split.n_valid
+        assert all(result.X_valid[name].dtype == np.float32 for name in spec.numeric)
         assert set(np.unique(result.model.predict(result.X_valid))) <= {0, 1, 2}
 
 
@@ -105,5 +113,21 @@ def test_xgboost_balancing_raises_minority_recall(basket_factory, config_factory
     plain = XGBClassifier(objective="multi:softprob", n_estimators=60, max_depth=4, n_jobs=1, random_state=42)
     plain.fit(encode(train, default_spec()), encode_labels(train["label"]))
     is_um = balanced.y_valid == 2
-    plain_recall = float((plain.predict(balanced.X_valid)[is_um] == 2).mean())
+    _, valid, _ = temporal_split(frame, 2)
+    plain_recall = float((plain.predict(encode(valid, default_spec()))[is_um] == 2).mean())
     assert balanced.metrics["per_class"]["UM"]["recall"] > plain_recall + 0.1
+
+
+def test_candidates_are_scored_per_segment_on_the_validation_rows(candidates):
+    result = candidates["xgboost"]
+    segments = result.metrics["segments"]
+    assert set(segments) == {"store_format", "store_region"}
+    assert sum(s["n"] for s in segments["store_format"].values()) == result.split.n_valid
+    assert len(result.valid_frame) == result.split.n_valid
+    assert result.metrics["worst_segment"] is None or result.metrics["worst_segment"]["n"] >= 100
+
+
+def test_a_training_table_without_a_segment_column_is_refused_before_fitting(basket_factory, config_factory):
+    config = config_factory(segment_columns=("store_format", "store_cluster"))
+    with pytest.raises(ValueError, match="segment columns \\['store_cluster'\\]"):
+        train_candidates(basket_factory(n=300), config, names=("decision_tree",))
