@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import queue as queue_module
 import resource
 import sys
 import time
@@ -92,10 +93,16 @@ def main(argv: list[str] | None = None) -> int:
         child = context.Process(target=_train_one, args=(name, str(table), str(online), args.bundles_out,
                                                            config_json, queue))
         child.start()
-        row = queue.get()
+        row = None
+        while row is None:
+            try:
+                row = queue.get(timeout=5)
+            except queue_module.Empty:
+                if not child.is_alive():  # died without an answer (killed, out of memory, ...)
+                    break
         child.join()
-        if child.exitcode != 0:
-            print(f"{name}: the child exited with {child.exitcode}", file=sys.stderr)
+        if row is None or child.exitcode != 0:
+            print(f"{name}: the child exited with {child.exitcode} before reporting", file=sys.stderr)
             return 1
         print(f"{name:<20} {row['fit_seconds']:>8.1f} {row['total_seconds']:>8.1f} {row['rss_loaded_mb']:>14.0f} "
               f"{row['peak_rss_mb']:>12.0f} {row['accuracy']:>9.4f} {row['macro_f1']:>9.4f}", flush=True)

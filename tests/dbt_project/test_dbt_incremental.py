@@ -11,7 +11,7 @@ from pathlib import Path
 import pyarrow.dataset as ds
 import pytest
 from dbt_lake_fixture import BASKETS, WEEK_3_CHANGES, relabel, write_raw_lake
-from dbt_runner import DbtRun, build_lake, warehouse_table
+from dbt_runner import build_lake, warehouse_table
 
 MODELS = ("stg_transactions", "int_product_weekly", "int_category_weekly",
           "product_features_pit", "product_features_latest", "fct_baskets")
@@ -19,8 +19,9 @@ LAKE_TABLES = ("silver/transactions", "gold/fct_baskets", "gold/product_features
 
 
 @pytest.fixture(scope="module")
-def incremental(tmp_path_factory) -> dict[str, tuple[DbtRun, Path, Path]]:
-    """step -> (the dbt run, its work dir holding the warehouse, the lake), one warehouse throughout."""
+def incremental(tmp_path_factory) -> dict:
+    """step -> its DbtRun (one warehouse throughout), plus "work" (the warehouse's directory),
+    "lake", and the tables as they were after the late week."""
     work = tmp_path_factory.mktemp("dbt_incremental")
     lake = work / "lake"
     steps = {}
