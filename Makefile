@@ -32,8 +32,11 @@ demo: setup
 	$(BIN)/retail sample --weeks 8 --baskets 400 --out $(DEMO)/landing
 	$(BIN)/retail run --landing $(DEMO)/landing --home $(DEMO)/home
 
+# The tests, then the static checks: ruff (pyproject's configuration) and mypy over the code.
 test: setup infra-tools
 	$(BIN)/python -m pytest -q
+	$(BIN)/ruff check retail_assets serving tests
+	$(BIN)/mypy
 
 test-fast: setup
 	$(BIN)/python -m pytest -q -m "not slow" --ignore=tests/infra
@@ -45,8 +48,10 @@ dev: setup
 serve: setup
 	$(BIN)/retail serve --home $(DEMO)/home
 
+# The benchmarks on the real weeks read DATA (default $RETAIL_REAL_DATA): a folder of the weekly files.
+DATA ?= $(RETAIL_REAL_DATA)
 bench-ingest: setup
-	$(BIN)/python -m retail_assets.bench.ingest
+	$(BIN)/python -m retail_assets.bench.ingest --data "$(DATA)"
 
 # Seconds and peak memory per candidate on a home's training table (default: the demo's).
 BENCH_HOME ?= $(DEMO)/home
@@ -55,7 +60,23 @@ bench-train: setup
 
 # dbt silver+gold on every real week from nothing, then one new week incrementally.
 bench-dbt: setup
-	$(BIN)/python -m retail_assets.bench.dbt_build
+	$(BIN)/python -m retail_assets.bench.dbt_build --data "$(DATA)"
+
+# Storage formats, lake layouts and row groups on the weekly files of DATA, and the S3 side against moto.
+.PHONY: bench-storage docs
+bench-storage: setup
+	@test -n "$(DATA)" || { echo "make bench-storage DATA=<folder of transactions_YYYYWW.csv[.gz] files>"; exit 2; }
+	$(BIN)/python -m retail_assets.bench.storage --data "$(DATA)"
+
+# dbt's documentation site with the catalog of the demo's DuckDB warehouse (runs the demo first if
+# there is none), then every model and column that has no description.
+$(DEMO)/home/warehouse.duckdb:
+	$(MAKE) demo
+docs: setup $(DEMO)/home/warehouse.duckdb
+	RETAIL_LAKE=$(abspath $(DEMO)/home/lake) RETAIL_DUCKDB_PATH=$(abspath $(DEMO)/home/warehouse.duckdb) \
+		$(BIN)/dbt docs generate --project-dir dbt_project --profiles-dir dbt_project --target-path $(abspath $(DEMO))/dbt-docs
+	$(BIN)/python -m retail_assets.reports.dbt_docs $(DEMO)/dbt-docs
+	@echo "open $(abspath $(DEMO))/dbt-docs/index.html, or: $(BIN)/dbt docs serve --project-dir dbt_project --profiles-dir dbt_project --target-path $(abspath $(DEMO))/dbt-docs"
 
 clean:
 	rm -rf $(DEMO) $(VENV) $(BOOT) .venv-infra dbt_project/target dbt_project/logs

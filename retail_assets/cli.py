@@ -1,42 +1,48 @@
-"""`retail`: the platform's command line (sample, run, score, evaluate, serve, registry)."""
+"""`retail`: the platform's command line (sample, run, score, evaluate, serve, registry).
+
+`--home DIR` (default $RETAIL_HOME or ./.retail) is accepted after every subcommand and
+action; the command builds that home's settings and hands them on, so nothing travels
+through the environment.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
-from retail_assets.settings import get_settings, use_home
+from retail_assets.settings import RetailSettings, settings_for_home
 
 
-def _home(args) -> None:
-    if getattr(args, "home", None):
-        use_home(args.home)
-    else:
-        use_home(get_settings().home)
+def _settings(args: argparse.Namespace) -> RetailSettings:
+    return settings_for_home(getattr(args, "home", None))
 
 
-def cmd_sample(args) -> int:
-    from retail_assets.sample import write_sample_weeks
+def cmd_sample(args: argparse.Namespace) -> int:
+    from retail_assets.sample import write_bad_fixture, write_sample_weeks
 
+    if args.faulty:
+        path = write_bad_fixture(args.faulty, Path(args.out), seed=args.seed)
+        print(f"wrote a {args.faulty} file to {path} (week 200607)")
+        return 0
     paths = write_sample_weeks(Path(args.out), weeks=args.weeks, seed=args.seed, header=args.header,
                                baskets_per_week=args.baskets, gzip=args.gzip)
     print(f"wrote {len(paths)} weekly files to {args.out} ({paths[0].name} .. {paths[-1].name})")
     return 0
 
 
-def cmd_run(args) -> int:
-    from retail_assets.definitions import defs
+def cmd_run(args: argparse.Namespace) -> int:
+    from retail_assets.definitions import build_definitions
     from retail_assets.pipeline import run_pipeline
     from retail_assets.summary import print_summary
 
     landing = Path(args.landing)
     if not landing.is_dir():
         raise FileNotFoundError(f"--landing {landing}: no such folder")
-    _home(args)
-    settings = get_settings()
-    report = run_pipeline(landing, settings, defs())
+    settings = _settings(args)
+    report = run_pipeline(landing, settings, build_definitions(settings))
     print_summary(report, settings)
     if not report.ok:
         print("\nFAILED:", file=sys.stderr)
@@ -50,14 +56,13 @@ def cmd_run(args) -> int:
     return 0
 
 
-def _bundle(args):
+def _bundle(args: argparse.Namespace):
     from retail_assets.scoring import open_bundle
 
-    _home(args)
-    return open_bundle(args.bundle, get_settings().subprocess_env()["RETAIL_REGISTRY_URI"])
+    return open_bundle(args.bundle, _settings(args).registry_index_uri)
 
 
-def cmd_score(args) -> int:
+def cmd_score(args: argparse.Namespace) -> int:
     import pyarrow.parquet as pq
 
     from retail_assets.scoring import read_weekly_files, score
@@ -69,7 +74,7 @@ def cmd_score(args) -> int:
     return 0
 
 
-def cmd_evaluate(args) -> int:
+def cmd_evaluate(args: argparse.Namespace) -> int:
     from retail_assets.scoring import evaluate, read_weekly_files
 
     bundle = _bundle(args)
@@ -77,68 +82,69 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
-def cmd_serve(args) -> int:
-    import uvicorn
+def cmd_serve(args: argparse.Namespace) -> int:
+    """uvicorn in a child process, as the image runs it, told the home through its environment."""
+    import subprocess
 
-    _home(args)
-    print(f"serving the Production model of {get_settings().home} on http://{args.host}:{args.port}", file=sys.stderr)
-    uvicorn.run("serving.app:app", host=args.host, port=args.port, workers=args.workers, log_level="info")
-    return 0
+    settings = _settings(args)
+    print(f"serving the Production model of {settings.home} on http://{args.host}:{args.port}", file=sys.stderr)
+    command = [sys.executable, "-m", "uvicorn", "serving.app:app", "--host", args.host, "--port", str(args.port),
+               "--workers", str(args.workers), "--log-level", "info"]
+    try:
+        return subprocess.call(command, env=settings.serving_env())
+    except KeyboardInterrupt:
+        return 0
 
 
-def cmd_registry(args) -> int:
-    from retail_assets.ml.registry_cli import registry_command
+def cmd_registry(args: argparse.Namespace) -> int:
+    from retail_assets.registry.cli import registry_command
 
-    _home(args)
-    return registry_command(args)
+    return registry_command(args, _settings(args))
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="retail", description=__doc__)
+    # SUPPRESS: a --home given before the subcommand is not reset by the subcommand's own default.
+    home = argparse.ArgumentParser(add_help=False)
+    home.add_argument("--home", default=argparse.SUPPRESS,
+                      help="holds lake, warehouse, registry, Dagster storage (default $RETAIL_HOME or ./.retail)")
+    parser = argparse.ArgumentParser(prog="retail", description=__doc__.splitlines()[0], parents=[home])
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("sample", help="write synthetic weekly files in the dunnhumby format")
-    p.add_argument("--weeks", type=int, required=True)
+    p.add_argument("--weeks", type=int, default=8)
     p.add_argument("--out", required=True)
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--header", choices=["seg", "cust"], default="seg")
     p.add_argument("--baskets", type=int, default=300, help="baskets per week")
     p.add_argument("--gzip", action="store_true", help="write .csv.gz")
+    from retail_assets.sample import BAD_FIXTURE_KINDS
+
+    p.add_argument("--faulty", choices=BAD_FIXTURE_KINDS,
+                   help="write one broken week of this kind instead, to see it refused or quarantined")
     p.set_defaults(func=cmd_sample)
 
-    p = sub.add_parser("run", help="materialize the whole graph for every weekly file in a folder")
+    p = sub.add_parser("run", parents=[home], help="materialize the whole graph for every weekly file in a folder")
     p.add_argument("--landing", required=True)
-    p.add_argument("--home", help="holds lake, warehouse, registry, Dagster storage (default $RETAIL_HOME or ./.retail)")
     p.set_defaults(func=cmd_run)
 
     for name, func, helptext in (("score", cmd_score, "basket-level predictions to Parquet"),
                                  ("evaluate", cmd_evaluate, "metrics on labelled weekly files, one JSON line")):
-        p = sub.add_parser(name, help=helptext)
+        p = sub.add_parser(name, parents=[home], help=helptext)
         p.add_argument("--bundle", required=True, help="a bundle directory/URI, or 'production'")
         p.add_argument("--input", nargs="+", required=True)
-        p.add_argument("--home")
         if name == "score":
             p.add_argument("--output", required=True)
         p.set_defaults(func=func)
 
-    p = sub.add_parser("serve", help="the inference API on the Production bundle")
-    p.add_argument("--home")
+    p = sub.add_parser("serve", parents=[home], help="the inference API on the Production bundle")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--workers", type=int, default=1)
     p.set_defaults(func=cmd_serve)
 
-    p = sub.add_parser("registry", help="list, promote, roll back or reject model versions")
-    p.add_argument("--home")
-    rsub = p.add_subparsers(dest="action", required=True)
-    rsub.add_parser("list")
-    for action in ("promote", "reject"):
-        a = rsub.add_parser(action)
-        a.add_argument("version")
-        a.add_argument("--reason", default=f"manual {action} from the CLI")
-    a = rsub.add_parser("rollback")
-    a.add_argument("--reason", default="manual rollback from the CLI")
-    p.set_defaults(func=cmd_registry)
+    from retail_assets.registry.cli import add_registry_parser
+
+    add_registry_parser(sub, home).set_defaults(func=cmd_registry)
     return parser
 
 
@@ -147,8 +153,6 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except Exception as exc:  # a clear one-line error for users; tracebacks with RETAIL_DEBUG=1
-        import os
-
         if os.environ.get("RETAIL_DEBUG"):
             raise
         print(f"retail {args.command}: error: {exc}", file=sys.stderr)

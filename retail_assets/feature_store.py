@@ -17,7 +17,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from serving.features import PRODUCT_CLASS_COLUMNS, PRODUCT_STAT_COLUMNS
+from retail_assets.contract.features import PRODUCT_CLASS_COLUMNS, PRODUCT_STAT_COLUMNS
 
 RECORD_IDENTIFIER = "prod_code"
 EVENT_TIME = "event_time"

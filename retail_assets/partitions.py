@@ -2,4 +2,5 @@
 
 import dagster as dg
 
-shop_week_partitions = dg.DynamicPartitionsDefinition(name="shop_week")
+SHOP_WEEK = "shop_week"  # the dynamic partitions' name, as the instance stores them
+shop_week_partitions = dg.DynamicPartitionsDefinition(name=SHOP_WEEK)

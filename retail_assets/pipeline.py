@@ -14,17 +14,18 @@ failure the range run cannot attribute to a file falls back to one run per week.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 
-from retail_assets.ingest.raw import LANDING
+from retail_assets.contract.lake import Lake
+from retail_assets.contract.lake_keys import landing_key
 from retail_assets.ingest.weekly import FILE_NAME, week_of_file
-from retail_assets.lake import Lake
-from retail_assets.partitions import shop_week_partitions
-from retail_assets.settings import RetailSettings
-
+from retail_assets.partitions import SHOP_WEEK
+from retail_assets.settings import RetailSettings, prepare_dagster_home
 
 # Every event is recorded in the home's Dagster instance (see it with `make dev`); the terminal
 # gets the summary, and failures are reported there with their root cause.
@@ -65,7 +66,7 @@ def land_files(landing_dir: Path, lake: Lake, report: RunReport) -> list[int]:
             report.refused.append(f"{path.name}: week {week} already comes from {weeks[week]}")
             continue
         weeks[week] = path.name
-        key = f"{LANDING}/{path.name}"
+        key = landing_key(path.name)
         data = path.read_bytes()
         if not lake.exists(key) or lake.read_bytes(key) != data:
             lake.write_bytes(key, data)
@@ -84,11 +85,13 @@ class _Outcome:
 def _collect(result: dg.ExecuteInProcessResult, report: RunReport, label: str) -> _Outcome:
     outcome = _Outcome(success=result.success)
     for event in result.all_events:
+        data: Any = event.event_specific_data  # its type follows event_type_value
         if event.is_step_failure:
             user = event.step_failure_data.user_failure_data
             refused = user.metadata.get("refused") if user and user.metadata else None
             if refused is not None:
-                for item in refused.value:
+                items: list[dict[str, Any]] = refused.value  # type: ignore[assignment]  # JSON metadata we wrote
+                for item in items:
                     report.refused.append(f"{item['file']}: {item['problem']}")
                     outcome.refused_weeks.add(int(item["week"]))
                 continue
@@ -99,11 +102,11 @@ def _collect(result: dg.ExecuteInProcessResult, report: RunReport, label: str) -
             message = error.message.strip().splitlines()[0] if error else "failed"
             report.failed_steps.append(f"{label}: {event.step_key}: {message}")
         elif event.event_type_value == "ASSET_MATERIALIZATION":
-            mat = event.event_specific_data.materialization
+            mat = data.materialization
             name = mat.asset_key.to_user_string() + (f"[{mat.partition}]" if mat.partition else "")
             report.materializations[name] = {k: v.value for k, v in mat.metadata.items()}
         elif event.event_type_value == "ASSET_CHECK_EVALUATION":
-            ev = event.event_specific_data
+            ev = data
             name = f"{ev.asset_key.to_user_string()}:{ev.check_name}"
             report.checks[name] = ev.passed
             if not ev.passed:
@@ -112,7 +115,7 @@ def _collect(result: dg.ExecuteInProcessResult, report: RunReport, label: str) -
     return outcome
 
 
-def _blocks(weeks: list[int], order: list[str]) -> list[list[int]]:
+def _blocks(weeks: list[int], order: Sequence[str]) -> list[list[int]]:
     """`weeks` split into runs of neighbours in the partition order (a range run takes one)."""
     position = {key: i for i, key in enumerate(order)}
     ranked = sorted(weeks, key=lambda w: position[str(w)])
@@ -127,7 +130,7 @@ def _blocks(weeks: list[int], order: list[str]) -> list[list[int]]:
 
 def ingest_weeks(weeks: list[int], job: dg.JobDefinition, instance: dg.DagsterInstance, report: RunReport) -> None:
     """Run the ingest job over `weeks`: one run per contiguous range, each week standing alone."""
-    order = instance.get_dynamic_partitions(shop_week_partitions.name)
+    order = instance.get_dynamic_partitions(SHOP_WEEK)
     pending = _blocks(weeks, order)
     while pending:
         block = pending.pop(0)
@@ -154,8 +157,8 @@ def run_pipeline(landing_dir: Path, settings: RetailSettings, defs: dg.Definitio
     report = RunReport()
     lake = Lake.from_uri(settings.lake_uri)
     weeks = land_files(landing_dir, lake, report)
-    instance = dg.DagsterInstance.get()
-    instance.add_dynamic_partitions(shop_week_partitions.name, [str(w) for w in weeks])
+    instance = dg.DagsterInstance.from_config(str(prepare_dagster_home(settings)))
+    instance.add_dynamic_partitions(SHOP_WEEK, [str(w) for w in weeks])
     ingest_weeks(weeks, defs.resolve_job_def("ingest_week"), instance, report)
     if not report.weeks_loaded:
         report.failed_steps.append("no week loaded: nothing to build or train on")

@@ -8,7 +8,8 @@ import dagster as dg
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from retail_assets.lake import Lake
+from retail_assets.contract.lake import Lake
+from retail_assets.contract.lake_keys import asset_table_key
 
 
 class LakeResource(dg.ConfigurableResource):
@@ -30,7 +31,7 @@ class LakeTableIOManager(dg.ConfigurableIOManager):
     uri: str
 
     def _key(self, asset_key: dg.AssetKey) -> str:
-        return "retail/" + "/".join(asset_key.path) + ".parquet"
+        return asset_table_key(asset_key.path)
 
     def handle_output(self, context: dg.OutputContext, obj) -> None:
         table = obj if isinstance(obj, pa.Table) else pa.Table.from_pandas(obj, preserve_index=False)

@@ -1,6 +1,6 @@
 """Basket-level scoring and evaluation of weekly files with a model bundle (Dagster-free).
 
-Features are computed by the serving runtime's own code (serving.features), so what the CLI
+Features are computed by the contract's own code (retail_assets.contract.baskets), so what the CLI
 scores is exactly what the API would answer.
 """
 
@@ -14,8 +14,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from retail_assets.contract.bundle import Bundle, load_bundle
+from retail_assets.contract.bundle_format import BundleError
+from retail_assets.contract.registry_index import resolve_production
 from retail_assets.ingest.weekly import parse_weekly_file
-from serving.bundle import Bundle, BundleError, load_bundle, resolve_production
 
 CONTEXT = {
     "STORE_FORMAT": "store_format", "STORE_REGION": "store_region", "SHOP_WEEKDAY": "shop_weekday",

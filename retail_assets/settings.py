@@ -1,8 +1,10 @@
-"""The one place that reads the environment.
+"""The one place that reads the environment, for the pipeline and (through `LakeSettings`) serving.
 
-Everything else asks `get_settings()`; nothing branches on `RETAIL_ENV` outside this module.
-Settings are read lazily (on first call), never at import time, so tests and the CLI can
-set `RETAIL_HOME` before anything is resolved.
+Everything else is handed a settings object: the Dagster resources are built from one
+(`retail_assets.definitions.build_definitions`), the CLI builds one for `--home`. Settings are
+read lazily (`get_settings()` on first call), never at import time, and nothing outside this
+module branches on `RETAIL_ENV` or writes the environment. Every location derives from the
+lake by one rule (`retail_assets.contract.lake_keys`): the registry index, bundles, tables.
 """
 
 from __future__ import annotations
@@ -10,13 +12,18 @@ from __future__ import annotations
 import json
 import os
 import sys
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
+
+from pydantic import AliasChoices, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from retail_assets.contract.lake_keys import registry_index_uri
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+DEFAULT_HOME = "./.retail"
 
 
 def dbt_executable() -> str:
@@ -40,25 +47,76 @@ def duckdb_httpfs_extension() -> str:
     return str(path)
 
 
-@dataclass(frozen=True)
-class RetailSettings:
-    env: Literal["local", "aws"]
-    home: Path
-    lake_uri: str  # a local directory, or s3://bucket[/prefix] on AWS
-    duckdb_path: Path
-    dagster_home: Path
-    aws_region: str
-    sagemaker_role_arn: str | None
-    model_package_group: str
-    training_image: str | None = None  # the pipeline image a SageMaker training job runs
-    training_instance_type: str = "ml.m5.xlarge"
-    # Where dbt runs: DuckDB (local, or over the S3 lake on AWS) or Athena (the AWS default).
-    warehouse: Literal["duckdb", "athena"] = "duckdb"
-    s3_endpoint_url: str | None = None  # an S3-compatible endpoint (moto, MinIO); None = AWS
+def s3_connection() -> tuple[str, str | None]:
+    """(region, endpoint URL or None for AWS itself) for S3 clients, read at each call.
+
+    Not cached like the settings: a lake opened later in the process (or a test that points
+    AWS_ENDPOINT_URL at a local S3) must see the endpoint as it is now.
+    """
+    e = os.environ
+    return (e.get("AWS_REGION", e.get("AWS_DEFAULT_REGION", "ap-southeast-1")),
+            e.get("AWS_ENDPOINT_URL_S3") or e.get("AWS_ENDPOINT_URL") or None)
+
+
+class LakeSettings(BaseSettings):
+    """Where one installation lives: the back end, its home and its lake, and what derives from them.
+
+    Shared by the pipeline's `RetailSettings` and serving's `ServingSettings`, so both find the
+    lake (and from it the registry) by the same rule. Environment: RETAIL_ENV, RETAIL_HOME,
+    RETAIL_LAKE, RETAIL_DEPLOYMENT.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="RETAIL_", extra="ignore", populate_by_name=True)
+
+    env: Literal["local", "aws"] = "local"
+    home: Path = Path(DEFAULT_HOME)
+    deployment: str = "dev"  # dev or prod on AWS: names the bucket and the model package group
+    # A local directory, or s3://bucket[/prefix]; default <home>/lake locally, s3://mlops-<deployment>-retail on AWS.
+    lake: str = ""
+
+    @model_validator(mode="after")
+    def _derive_lake(self) -> LakeSettings:
+        self.home = Path(self.home).expanduser().resolve()
+        if not self.lake:
+            self.lake = f"s3://mlops-{self.deployment}-retail" if self.env == "aws" else str(self.home / "lake")
+        return self
 
     @property
     def is_aws(self) -> bool:
         return self.env == "aws"
+
+    @property
+    def lake_uri(self) -> str:
+        return self.lake
+
+    @property
+    def registry_index_uri(self) -> str:
+        return registry_index_uri(self.lake)
+
+
+class RetailSettings(LakeSettings):
+    """The pipeline's settings: warehouse, Dagster storage, training and registry back ends."""
+
+    duckdb_path: Path | None = None  # default <home>/warehouse.duckdb
+    dagster_home: Path | None = Field(default=None, validation_alias=AliasChoices("DAGSTER_HOME", "RETAIL_DAGSTER_HOME"))
+    aws_region: str = Field(default="ap-southeast-1", validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION"))
+    s3_endpoint_url: str | None = Field(default=None, validation_alias=AliasChoices("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"))
+    sagemaker_role_arn: str | None = None
+    model_package_group: str = ""  # default mlops-<deployment>-price-sensitivity
+    training_image: str | None = None  # the pipeline image a SageMaker training job runs
+    training_instance_type: str = "ml.m5.xlarge"
+    # Where dbt runs: DuckDB (local, or over the S3 lake on AWS) or Athena (the AWS default).
+    warehouse: Literal["duckdb", "athena", ""] = ""
+
+    @model_validator(mode="after")
+    def _derive(self) -> RetailSettings:
+        self.duckdb_path = Path(self.duckdb_path or self.home / "warehouse.duckdb").resolve()
+        self.dagster_home = Path(self.dagster_home or self.home / "dagster").resolve()
+        self.model_package_group = self.model_package_group or f"mlops-{self.deployment}-price-sensitivity"
+        self.warehouse = self.warehouse or ("athena" if self.is_aws else "duckdb")
+        if self.warehouse == "athena" and not self.lake.startswith("s3://"):
+            raise ValueError(f"RETAIL_WAREHOUSE=athena needs an s3:// lake, got {self.lake!r}")
+        return self
 
     @property
     def ml_backend(self) -> str:
@@ -69,103 +127,61 @@ class RetailSettings:
     def dbt_target(self) -> str:
         return "athena" if self.warehouse == "athena" else "local"
 
-    def duckdb_s3_secret(self) -> dict | None:
+    def for_deployment(self, deployment: str) -> RetailSettings:
+        """The same settings for another deployment (its own bucket and model package group)."""
+        return self.model_copy(update={"deployment": deployment, "lake": f"s3://mlops-{deployment}-retail",
+                                       "model_package_group": f"mlops-{deployment}-price-sensitivity"})
+
+    def duckdb_s3_secret(self) -> dict[str, Any] | None:
         """The DuckDB S3 secret (without keys: the profile adds them) when DuckDB reads an S3 lake."""
-        if self.warehouse != "duckdb" or not self.lake_uri.startswith("s3://"):
+        if self.warehouse != "duckdb" or not self.lake.startswith("s3://"):
             return None
-        secret = {"type": "s3", "region": self.aws_region}
+        secret: dict[str, Any] = {"type": "s3", "region": self.aws_region}
         if self.s3_endpoint_url:
             scheme, _, host = self.s3_endpoint_url.partition("://")
             secret.update(endpoint=host.rstrip("/"), use_ssl=scheme == "https", url_style="path")
         return secret
 
-    @property
-    def registry_uri(self) -> str:
-        return f"{self.lake_uri.rstrip('/')}/retail/artifacts/registry"
-
-    def subprocess_env(self) -> dict[str, str]:
-        """Variables a child process (dbt, uvicorn, a training script) needs to see this home."""
+    def dbt_vars(self) -> dict[str, str]:
+        """What dbt_project/profiles.yml and the models read, passed as dbt `--vars`."""
+        secret = self.duckdb_s3_secret()
         return {
-            "RETAIL_ENV": self.env,
-            "RETAIL_HOME": str(self.home),
-            "RETAIL_LAKE": self.lake_uri,
-            "RETAIL_DUCKDB_PATH": str(self.duckdb_path),
-            "RETAIL_REGISTRY_URI": f"{self.registry_uri}/index.json",
-            **self._duckdb_s3_env(),
+            "lake_root": self.lake,
+            "duckdb_path": str(self.duckdb_path),
+            "duckdb_httpfs": duckdb_httpfs_extension() if secret else "",
+            "duckdb_s3": json.dumps(secret) if secret else "",
         }
 
-    def _duckdb_s3_env(self) -> dict[str, str]:
-        """What dbt_project/profiles.yml reads to give DuckDB httpfs and the S3 secret."""
-        secret = self.duckdb_s3_secret()
-        if secret is None:
-            return {}
-        return {"RETAIL_DUCKDB_HTTPFS": duckdb_httpfs_extension(), "RETAIL_DUCKDB_S3": json.dumps(secret)}
+    def serving_env(self) -> dict[str, str]:
+        """The environment of a server process started for this home (`retail serve`)."""
+        return {**os.environ, "RETAIL_ENV": self.env, "RETAIL_HOME": str(self.home), "RETAIL_LAKE": self.lake,
+                "RETAIL_DEPLOYMENT": self.deployment}
 
 
-def s3_connection(environ: dict[str, str] | None = None) -> tuple[str, str | None]:
-    """(region, endpoint URL or None for AWS itself) for S3 clients, read at each call.
+def settings_for_home(home: Path | str | None) -> RetailSettings:
+    """The settings of the installation at `home` (None: the environment's own).
 
-    Not cached like the settings: a lake opened later in the process (or a test that points
-    AWS_ENDPOINT_URL at a local S3) must see the endpoint as it is now.
+    Locally every location derives from the home, whatever the environment says of an earlier
+    one; on AWS the lake is the deployment's bucket, so only local paths follow the home.
     """
-    e = os.environ if environ is None else environ
-    return (e.get("AWS_REGION", e.get("AWS_DEFAULT_REGION", "ap-southeast-1")),
-            e.get("AWS_ENDPOINT_URL_S3") or e.get("AWS_ENDPOINT_URL") or None)
-
-
-def settings_from_env(environ: dict[str, str] | None = None) -> RetailSettings:
-    e = os.environ if environ is None else environ
-    region, endpoint = s3_connection(e)
-    env = e.get("RETAIL_ENV", "local")
-    if env not in ("local", "aws"):
-        raise ValueError(f"RETAIL_ENV must be 'local' or 'aws', got {env!r}")
-    home = Path(e.get("RETAIL_HOME", "./.retail")).expanduser().resolve()
-    if env == "aws":
-        deployment = e.get("RETAIL_DEPLOYMENT", "dev")
-        lake = e.get("RETAIL_LAKE", f"s3://mlops-{deployment}-retail")
-    else:
-        lake = e.get("RETAIL_LAKE", str(home / "lake"))
-    warehouse = e.get("RETAIL_WAREHOUSE", "athena" if env == "aws" else "duckdb")
-    if warehouse not in ("duckdb", "athena"):
-        raise ValueError(f"RETAIL_WAREHOUSE must be 'duckdb' or 'athena', got {warehouse!r}")
-    if warehouse == "athena" and not lake.startswith("s3://"):
-        raise ValueError(f"RETAIL_WAREHOUSE=athena needs an s3:// lake, got {lake!r}")
-    return RetailSettings(
-        env=env,  # type: ignore[arg-type]
-        home=home,
-        lake_uri=lake,
-        duckdb_path=Path(e.get("RETAIL_DUCKDB_PATH", str(home / "warehouse.duckdb"))),
-        dagster_home=Path(e.get("DAGSTER_HOME", str(home / "dagster"))),
-        aws_region=region,
-        sagemaker_role_arn=e.get("RETAIL_SAGEMAKER_ROLE_ARN"),
-        model_package_group=e.get("RETAIL_MODEL_PACKAGE_GROUP", "mlops-dev-price-sensitivity"),
-        training_image=e.get("RETAIL_TRAINING_IMAGE"),
-        training_instance_type=e.get("RETAIL_TRAINING_INSTANCE_TYPE", "ml.m5.xlarge"),
-        warehouse=warehouse,  # type: ignore[arg-type]
-        s3_endpoint_url=endpoint,
-    )
-
-
-@lru_cache(maxsize=1)
-def get_settings() -> RetailSettings:
-    return settings_from_env()
-
-
-def use_home(home: Path | str) -> RetailSettings:
-    """Point this process (and its children) at one home; used by the CLI and tests."""
-    os.environ["RETAIL_HOME"] = str(Path(home).resolve())
-    # Paths derived from an earlier home must not leak into this one (on AWS the lake is a bucket).
-    derived = ["RETAIL_DUCKDB_PATH", "DAGSTER_HOME", "RETAIL_REGISTRY_URI", "RETAIL_DUCKDB_HTTPFS", "RETAIL_DUCKDB_S3"]
+    if home is None:
+        return get_settings()
+    overrides: dict[str, Any] = {"home": Path(home), "duckdb_path": None, "dagster_home": None}
     if os.environ.get("RETAIL_ENV", "local") == "local":
-        derived.append("RETAIL_LAKE")
-    for name in derived:
-        os.environ.pop(name, None)
-    get_settings.cache_clear()
-    settings = get_settings()
-    os.environ.update(settings.subprocess_env())
-    os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
+        overrides["lake"] = ""
+    return RetailSettings(**overrides)
+
+
+def prepare_dagster_home(settings: RetailSettings) -> Path:
+    """Create the home's Dagster storage folder, with telemetry off; returns it."""
+    assert settings.dagster_home is not None
     settings.dagster_home.mkdir(parents=True, exist_ok=True)
     config = settings.dagster_home / "dagster.yaml"
     if not config.exists():
         config.write_text("telemetry:\n  enabled: false\n")
-    return settings
+    return settings.dagster_home
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> RetailSettings:
+    return RetailSettings()

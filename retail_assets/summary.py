@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import pyarrow.compute as pc
 
-from retail_assets.ingest.raw import raw_key
-from retail_assets.lake import Lake
+from retail_assets.contract.lake import Lake
+from retail_assets.contract.lake_keys import raw_key
 from retail_assets.ml.config import CANDIDATE_NAMES
 from retail_assets.pipeline import RunReport
 from retail_assets.settings import RetailSettings
 
 
 def _one_prediction(settings: RetailSettings, week: int) -> str:
-    from serving.bundle import load_bundle, resolve_production
+    from retail_assets.contract.bundle import load_bundle
+    from retail_assets.contract.registry_index import resolve_production
 
-    ref = resolve_production(settings.subprocess_env()["RETAIL_REGISTRY_URI"])
+    ref = resolve_production(settings.registry_index_uri)
     if ref is None:
         return "no Production model"
     bundle = load_bundle(ref.bundle_uri)

@@ -10,14 +10,11 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.dataset as ds
 
-from retail_assets.lake import Lake
+from retail_assets.contract.lake import Lake
+from retail_assets.contract.lake_keys import gold_key
 
 # Gold tables partitioned in the lake, by their Hive key (contracts.md section 2).
 PARTITION_KEYS = {"fct_baskets": "shop_week", "product_features_pit": "as_of_week"}
-
-
-def gold_key(model: str) -> str:
-    return f"retail/gold/{model}"
 
 
 def read_gold_table(lake_uri: str, model: str) -> pa.Table:

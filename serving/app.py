@@ -142,7 +142,7 @@ def create_app(settings: ServingSettings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.metrics = metrics = ServingMetrics()
     metrics.collected.extend(_model_families(app))
-    app.add_exception_handler(RequestValidationError, validation_error_handler)
+    app.add_exception_handler(RequestValidationError, validation_error_handler)  # type: ignore[arg-type]  # Starlette types handlers for Exception
     app.include_router(predict.router)
     app.include_router(ops.router)
     app.add_middleware(LazyBodyLimit, limit=lambda: settings_of(app).max_body_bytes)

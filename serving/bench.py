@@ -1,5 +1,5 @@
 """`python -m serving.bench --bundle PATH`: in-process latency of the inference hot path
-(basket_features + encode + session.run), for one basket and for a batch. Figures only."""
+(basket_features + model_inputs + session.run), for one basket and for a batch. Figures only."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from serving.bundle import Bundle, load_bundle
-from serving.features import CATEGORICAL_FEATURES, basket_features, encode
+from retail_assets.contract.baskets import basket_features
+from retail_assets.contract.bundle import Bundle, load_bundle
+from retail_assets.contract.encoding import model_inputs
+from retail_assets.contract.features import CATEGORICAL_FEATURES
 
 
 def random_request(bundle: Bundle, n_baskets: int, lines_per_basket: int,
@@ -49,19 +51,19 @@ def measure(bundle: Bundle, n_baskets: int, lines_per_basket: int, iterations: i
             repeats: int, seed: int) -> dict[str, tuple[float, float]]:
     rng = np.random.default_rng(seed)
     baskets, lines = random_request(bundle, n_baskets, lines_per_basket, rng)
-    X = encode(basket_features(baskets, lines, bundle.products), bundle.spec)
+    feeds = model_inputs(basket_features(baskets, lines, bundle.products), bundle.spec)
 
-    def features_and_encode() -> np.ndarray:
-        return encode(basket_features(baskets, lines, bundle.products), bundle.spec)
+    def features_and_inputs() -> dict[str, np.ndarray]:
+        return model_inputs(basket_features(baskets, lines, bundle.products), bundle.spec)
 
     def run_only() -> object:
-        return bundle.predict_encoded(X)
+        return bundle.session.run(None, feeds)
 
     def end_to_end() -> object:
-        return bundle.predict_encoded(features_and_encode())
+        return bundle.session.run(None, features_and_inputs())
 
     results = {}
-    for name, fn in (("total", end_to_end), ("features+encode", features_and_encode),
+    for name, fn in (("total", end_to_end), ("features+inputs", features_and_inputs),
                      ("session.run", run_only)):
         p50s, p99s = [], []
         for _ in range(repeats):

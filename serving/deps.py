@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 
-from serving.bundle import Bundle
+from retail_assets.contract.bundle import Bundle
 from serving.metrics import ServingMetrics
 from serving.reloader import BundleReloader
 from serving.settings import ServingSettings, get_settings

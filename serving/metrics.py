@@ -9,6 +9,7 @@ import math
 import threading
 import time
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -115,7 +116,7 @@ class ServingMetrics:
         self.collected: list[Collected] = []
 
     def expose(self) -> str:
-        families = [self.requests, self.latency, self.predictions, *self.collected]
+        families: list[Any] = [self.requests, self.latency, self.predictions, *self.collected]
         lines = [line for family in families for line in family.expose()]
         return "\n".join(lines) + "\n"
 

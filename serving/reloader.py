@@ -17,7 +17,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from serving.bundle import Bundle, BundleError, ProductionRef, load_bundle, parse_index, read_bytes
+from retail_assets.contract.bundle import Bundle, load_bundle
+from retail_assets.contract.bundle_format import BundleError, read_bytes
+from retail_assets.contract.registry_index import ProductionRef, parse_index
 
 log = logging.getLogger(__name__)
 

@@ -1,20 +1,21 @@
-"""Serving settings: environment variables prefixed RETAIL_, read once, lazily."""
+"""Serving settings: environment variables prefixed RETAIL_, read once, lazily.
+
+The same style and the same location rule as the pipeline (`LakeSettings`): with only
+RETAIL_LAKE set (or only RETAIL_HOME), the registry index is found where the pipeline
+writes it, `<lake>/retail/artifacts/registry/index.json`.
+"""
 
 from __future__ import annotations
 
 from functools import lru_cache
 
 from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
-REGISTRY_INDEX_KEY = "lake/retail/artifacts/registry/index.json"
+from retail_assets.settings import LakeSettings
 
 
-class ServingSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="RETAIL_", extra="ignore")
-
-    home: str = "./.retail"
-    # Path or s3:// URI of the registry index; default <home>/lake/retail/artifacts/registry/index.json.
+class ServingSettings(LakeSettings):
+    # Path or s3:// URI of the registry index; default: the lake's (lake_keys.registry_index_uri).
     registry_uri: str = ""
     # Serve this one bundle (path or s3:// URI) instead of the registry's Production version.
     bundle_uri: str | None = None
@@ -31,7 +32,7 @@ class ServingSettings(BaseSettings):
     @model_validator(mode="after")
     def _default_registry_uri(self) -> ServingSettings:
         if not self.registry_uri:
-            self.registry_uri = f"{self.home.rstrip('/')}/{REGISTRY_INDEX_KEY}"
+            self.registry_uri = self.registry_index_uri
         return self
 
 

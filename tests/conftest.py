@@ -2,29 +2,47 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-REAL_DATA = PROJECT_ROOT.parent / "shared" / "data" / "dunnhumby"
+# The real weekly files are never part of the project: RETAIL_REAL_DATA names a folder of them
+# (on this project's machines they sit beside the checkout).
+REAL_DATA = Path(os.environ.get("RETAIL_REAL_DATA", PROJECT_ROOT.parent / "shared" / "data" / "dunnhumby"))
 
 
 @pytest.fixture
 def real_data() -> Path:
     if not (REAL_DATA / "transactions_200607.csv.gz").exists():
-        pytest.skip(f"the real dunnhumby files are not at {REAL_DATA} (they live in ../shared, beside the project)")
+        pytest.skip(f"the real dunnhumby files are not at {REAL_DATA} (set RETAIL_REAL_DATA to a folder of them)")
     return REAL_DATA
+
+
+ENV_OF_A_HOME = ("RETAIL_ENV", "RETAIL_LAKE", "RETAIL_DUCKDB_PATH", "DAGSTER_HOME", "RETAIL_REGISTRY_URI", "RETAIL_HOME",
+                 "RETAIL_DEPLOYMENT", "RETAIL_WAREHOUSE", "RETAIL_MODEL_PACKAGE_GROUP")
 
 
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch) -> Path:
-    """A fresh RETAIL_HOME for one test; settings are re-read from it."""
-    from retail_assets.settings import get_settings, use_home
+    """A fresh home for one test: RETAIL_HOME points at it, nothing else of the developer's leaks in."""
+    from retail_assets.settings import get_settings
 
-    for var in ("RETAIL_ENV", "RETAIL_LAKE", "RETAIL_DUCKDB_PATH", "DAGSTER_HOME", "RETAIL_REGISTRY_URI", "RETAIL_HOME"):
+    for var in ENV_OF_A_HOME:
         monkeypatch.delenv(var, raising=False)
     path = tmp_path / "home"
-    use_home(path)
+    monkeypatch.setenv("RETAIL_HOME", str(path))
+    get_settings.cache_clear()
     yield path
     get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def instance_of():
+    """instance_of(settings): the Dagster instance of a home, as `retail run` opens it."""
+    import dagster as dg
+
+    from retail_assets.settings import prepare_dagster_home
+
+    return lambda settings: dg.DagsterInstance.from_config(str(prepare_dagster_home(settings)))

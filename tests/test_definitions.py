@@ -24,18 +24,10 @@ EXPECTED_ASSETS = {
 
 @pytest.fixture(scope="module")
 def defs(tmp_path_factory) -> dg.Definitions:
-    import os
+    from retail_assets.definitions import build_definitions
+    from retail_assets.settings import settings_for_home
 
-    from retail_assets.settings import get_settings, use_home
-
-    old = dict(os.environ)
-    use_home(tmp_path_factory.mktemp("home"))
-    from retail_assets.definitions import defs as load
-
-    yield load()
-    os.environ.clear()
-    os.environ.update(old)
-    get_settings.cache_clear()
+    return build_definitions(settings_for_home(tmp_path_factory.mktemp("home")))
 
 
 def test_asset_keys_and_groups(defs):

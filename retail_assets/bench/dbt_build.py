@@ -1,6 +1,6 @@
 """dbt benchmark: the whole silver+gold build on the real weeks, and one new week incrementally.
 
-    python -m retail_assets.bench.dbt_build [--data ../shared/data/dunnhumby] [--work DIR] [--weeks N]
+    python -m retail_assets.bench.dbt_build --data DIR [--work DIR] [--weeks N]
 
 The weekly files are ingested once (not timed) into a raw lake, as `retail run` would.
 Then, each with its own DuckDB warehouse and lake:
@@ -30,16 +30,15 @@ from pathlib import Path
 
 from retail_assets.settings import DBT_PROJECT_DIR, dbt_executable
 
-DEFAULT_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "dunnhumby"
 MODELS = ("stg_transactions", "int_product_weekly", "int_category_weekly", "product_features_pit",
           "product_features_latest", "fct_baskets")
 
 
 def ingest(data: Path, lake: Path, weeks: int | None) -> list[int]:
     """The weekly files into lake/retail/raw through the project's own ingestion."""
+    from retail_assets.contract.lake import Lake
     from retail_assets.ingest.raw import LANDING, ingest_week
     from retail_assets.ingest.weekly import FILE_NAME, week_of_file
-    from retail_assets.lake import Lake
 
     files = sorted(p for p in data.iterdir() if FILE_NAME.match(p.name))[: weeks or None]
     store = Lake.from_uri(str(lake))
@@ -47,6 +46,13 @@ def ingest(data: Path, lake: Path, weeks: int | None) -> list[int]:
         store.write_bytes(f"{LANDING}/{path.name}", path.read_bytes())
         ingest_week(store, week_of_file(path.name))
     return [week_of_file(p.name) for p in files]
+
+
+def _one(con, sql: str) -> tuple:
+    row = con.sql(sql).fetchone()
+    if row is None:
+        raise RuntimeError(f"no row from {sql}")
+    return row
 
 
 def dbt_build(lake: Path, work: Path, *args: str) -> dict:
@@ -90,16 +96,16 @@ def compare(a: Path, b: Path) -> tuple[int, float, dict[str, int]]:
                           f"where database_name = 'a' and table_name = '{model}'").fetchall()
         keys = [c for c, t in columns if t != "DOUBLE"]
         doubles = [c for c, t in columns if t == "DOUBLE"]
-        counts[model] = con.sql(f"select count(*) from a.main.{model}").fetchone()[0]
+        counts[model] = _one(con, f"select count(*) from a.main.{model}")[0]
         on = " and ".join(f"x.{k} is not distinct from y.{k}" for k in keys)
         deltas = ", ".join(f"abs(x.{c} - y.{c}) / greatest(1, abs(x.{c}))" for c in doubles) or "0"
         # Joined on every non-double column: a row whose keys differ is a missing match.
-        joined = con.sql(f"""
+        joined = _one(con, f"""
             select count(*) filter (where y.{keys[0]} is null) as unmatched,
                    max(greatest({deltas})) as largest,
                    count(*) filter (where greatest({deltas}) > 1e-9) as off
-            from a.main.{model} x left join b.main.{model} y on {on}""").fetchone()
-        other = con.sql(f"select count(*) from b.main.{model}").fetchone()[0]
+            from a.main.{model} x left join b.main.{model} y on {on}""")
+        other = _one(con, f"select count(*) from b.main.{model}")[0]
         differing += joined[0] + joined[2] + abs(other - counts[model])
         largest = max(largest, joined[1] or 0.0)
     return differing, largest, counts
@@ -107,7 +113,7 @@ def compare(a: Path, b: Path) -> tuple[int, float, dict[str, int]]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--data", type=Path, required=True, help="a folder of the real weekly files")
     parser.add_argument("--work", type=Path, help="keep everything here (default: a temporary directory)")
     parser.add_argument("--weeks", type=int, help="only the first N weekly files")
     args = parser.parse_args(argv)

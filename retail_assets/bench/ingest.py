@@ -1,6 +1,6 @@
 """Ingestion benchmark: the real weekly files into a fresh home, beside the naive way.
 
-    python -m retail_assets.bench.ingest [--data ../shared/data/dunnhumby] [--weeks N] [--repeat 3] [--per-week-runs]
+    python -m retail_assets.bench.ingest --data DIR [--weeks N] [--repeat 3] [--per-week-runs]
 
 Each measurement runs in its own child process, so its peak memory (the child's own
 ru_maxrss, from wait4) is not mixed with the others'; all of them in the same invocation,
@@ -30,7 +30,6 @@ import tempfile
 import time
 from pathlib import Path
 
-DEFAULT_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "dunnhumby"
 WEEKLY = re.compile(r"^transactions_(\d{6})\.csv(\.gz)?$")
 
 
@@ -55,9 +54,10 @@ def child_naive(files: list[Path], work: Path) -> dict:
 
 
 def child_ingest(files: list[Path], work: Path) -> dict:
-    from retail_assets.ingest.raw import LANDING, ingest_week, reconcile_week, validate_written_week
+    from retail_assets.contract.lake import Lake
+    from retail_assets.contract.lake_keys import LANDING, raw_key
+    from retail_assets.ingest.raw import ingest_week, reconcile_week, validate_written_week
     from retail_assets.ingest.weekly import FileRejected, week_of_file
-    from retail_assets.lake import Lake
 
     lake = Lake.from_uri(str(work / "lake"))
     for path in files:  # landing is where files arrive, before ingestion: not timed
@@ -77,7 +77,7 @@ def child_ingest(files: list[Path], work: Path) -> dict:
         duplicates += result.duplicates_dropped
     ingest_seconds = time.perf_counter() - start
     start = time.perf_counter()
-    loaded = [w for w in weeks if lake.exists(f"retail/raw/shop_week={w}/part-0.parquet")]
+    loaded = [w for w in weeks if lake.exists(raw_key(w))]
     counts = {w: reconcile_week(lake, w) for w in loaded}
     schema = {w: validate_written_week(lake, w) for w in loaded}
     check_seconds = time.perf_counter() - start
@@ -92,14 +92,14 @@ def child_ingest(files: list[Path], work: Path) -> dict:
 
 
 def child_retail_run(files: list[Path], work: Path, per_week: bool) -> dict:
-    from retail_assets.settings import use_home
-
-    settings = use_home(work / "home")
     import dagster as dg
 
-    from retail_assets.definitions import defs as load_defs
-    from retail_assets.lake import Lake
-    from retail_assets.partitions import shop_week_partitions
+    from retail_assets.contract.lake import Lake
+    from retail_assets.definitions import build_definitions
+    from retail_assets.settings import prepare_dagster_home, settings_for_home
+
+    settings = settings_for_home(work / "home")
+    from retail_assets.partitions import SHOP_WEEK
     from retail_assets.pipeline import RunReport, ingest_weeks, land_files
 
     landing = work / "landing"
@@ -107,13 +107,13 @@ def child_retail_run(files: list[Path], work: Path, per_week: bool) -> dict:
     for path in files:  # links, never copies of the real data
         (landing / path.name).symlink_to(path.resolve())
     start = time.perf_counter()
-    defs = load_defs()
+    defs = build_definitions(settings)
     load_seconds = time.perf_counter() - start
     start = time.perf_counter()
     report = RunReport()
     weeks = land_files(landing, Lake.from_uri(settings.lake_uri), report)
-    instance = dg.DagsterInstance.get()
-    instance.add_dynamic_partitions(shop_week_partitions.name, [str(w) for w in weeks])
+    instance = dg.DagsterInstance.from_config(str(prepare_dagster_home(settings)))
+    instance.add_dynamic_partitions(SHOP_WEEK, [str(w) for w in weeks])
     job = defs.resolve_job_def("ingest_week")
     if per_week:
         for week in weeks:
@@ -164,7 +164,7 @@ def _row(label: str, results: list[dict], naive_seconds: float, key: str = "seco
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--data", type=Path, required=True, help="a folder of the real weekly files")
     parser.add_argument("--weeks", type=int, help="only the first N weekly files")
     parser.add_argument("--repeat", type=int, default=3, help="rounds of naive / ingest / retail run, interleaved")
     parser.add_argument("--per-week-runs", action="store_true", help="also time one Dagster run per week")
@@ -185,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     if not args.data.is_dir():
-        print(f"no weekly files: {args.data} does not exist (the real data lives in ../shared/data/dunnhumby)")
+        print(f"no weekly files: {args.data} does not exist")
         return 2
     files = weekly_files(args.data, args.weeks)
     print(f"ingest benchmark: {len(files)} weekly files from {args.data} "

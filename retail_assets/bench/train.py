@@ -50,15 +50,16 @@ def _train_one(name: str, table_path: str, online_path: str | None, bundles_out:
            "macro_f1": result.metrics["macro_f1"], "n_train": result.split.n_train, "n_valid": result.split.n_valid,
            "validation_weeks": list(result.split.validation_weeks)}
     if bundles_out:
-        from retail_assets.ml.bundle_writer import write_bundle
+        from retail_assets.contract.bundle_format import bundle_files, write_bundle
+        from retail_assets.contract.features import default_spec
         from retail_assets.ml.export import export_onnx, onnx_parity
         from retail_assets.ml.lineage import build_lineage
-        from serving.features import default_spec
 
         onnx_bytes = export_onnx(result.model, result.spec)
         parity = onnx_parity(result.model, onnx_bytes, result.X_valid)
-        write_bundle(Path(bundles_out) / name, name, name, onnx_bytes, default_spec(), pq.read_table(online_path),
-                     {**result.metrics, "model_name": name}, build_lineage(result.split.to_dict()), overwrite=True)
+        files, _ = bundle_files(name, name, onnx_bytes, default_spec(), pq.read_table(online_path),
+                                {**result.metrics, "model_name": name}, build_lineage(result.split.to_dict()))
+        write_bundle(str(Path(bundles_out).resolve() / name), files, overwrite=True)
         row["onnx_max_abs_diff"] = parity["max_abs_diff"]
     queue.put(row)
 
@@ -106,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(f"{name:<20} {row['fit_seconds']:>8.1f} {row['total_seconds']:>8.1f} {row['rss_loaded_mb']:>14.0f} "
               f"{row['peak_rss_mb']:>12.0f} {row['accuracy']:>9.4f} {row['macro_f1']:>9.4f}", flush=True)
+    assert row is not None
     print(f"train {row['n_train']:,} baskets, validate {row['n_valid']:,} on weeks {row['validation_weeks']}", flush=True)
     return 0
 

@@ -24,9 +24,10 @@ def main(argv: list[str] | None = None) -> int:
     from sklearn.utils.class_weight import compute_sample_weight
     from xgboost import XGBClassifier
 
+    from retail_assets.contract.encoding import encode
+    from retail_assets.contract.features import CLASSES, default_spec
     from retail_assets.ml.metrics import classification_report
     from retail_assets.ml.training import encode_labels, temporal_split
-    from serving.features import CLASSES, default_spec, encode
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--table", required=True, help="training_table.parquet of a home")

@@ -14,21 +14,13 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from retail_assets.contract.lake import Lake, parquet_bytes
+from retail_assets.contract.lake_keys import LANDING, quarantine_key, raw_key
 from retail_assets.ingest.arrow_checks import failing_rows
 from retail_assets.ingest.schema import RAW_SCHEMA
 from retail_assets.ingest.weekly import FILE_NAME, FileRejected, WeekIngest, parse_weekly_file, week_of_file, week_rules
-from retail_assets.lake import Lake, parquet_bytes
 
-LANDING = "retail/landing"
 FOOTER_KEY = b"retail.ingest"  # JSON: landing file, its sha256 and the week's counts
-
-
-def raw_key(shop_week: int) -> str:
-    return f"retail/raw/shop_week={shop_week}/part-0.parquet"
-
-
-def quarantine_key(shop_week: int) -> str:
-    return f"retail/quarantine/shop_week={shop_week}/part-0.parquet"
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,13 @@ from pandera.pandas import DataFrameSchema
 
 from retail_assets.ingest.arrow_checks import Rule, compile_column, compile_schema, failing_rows
 from retail_assets.ingest.reading import (
-    REASON, FileRejected, decompress, nonblank_lines, parse_numbers, read_as_text, read_header,
+    REASON,
+    FileRejected,
+    decompress,
+    nonblank_lines,
+    parse_numbers,
+    read_as_text,
+    read_header,
 )
 from retail_assets.ingest.schema import COLUMNS, NUMERIC_COLUMNS, RAW_SCHEMA, shop_week_column, transaction_schema
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 # Ordered from simplest to most complex: `select_winner` breaks ties towards the front.
 CANDIDATE_NAMES = ("logistic_regression", "decision_tree", "random_forest", "xgboost")
@@ -90,7 +91,7 @@ class TrainingConfig:
         return dict(self.hyperparameters.get(name, {}))
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "TrainingConfig":
+    def from_dict(cls, data: Mapping[str, Any]) -> TrainingConfig:
         """Build from e.g. Dagster run config or a YAML file; a misspelt key is an error, not ignored."""
         known = {f.name for f in fields(cls)}
         unknown = set(data) - known

@@ -10,41 +10,25 @@ matrix `features` [N, F] of encoded features.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
 import onnx
 
-INPUT_NAME = "features"
 OUTPUT_NAMES = ("label", "probabilities")
 # MEASURED.md: onnxmltools' XGBoost converter works at opset 15 and raised at 17. The sklearn
 # graphs use the same opset so every bundle loads in the same onnxruntime versions.
 TARGET_OPSET = 15
 
 
-def _is_xgboost(model: Any) -> bool:
-    from xgboost import XGBClassifier
-
-    return isinstance(model, XGBClassifier)
-
-
-def _convert_xgboost(model: Any, n_features: int) -> onnx.ModelProto:
-    from onnxmltools import convert_xgboost
-    # skl2onnx's FloatTensorType is a different class and onnxmltools rejects it (MEASURED.md).
-    from onnxmltools.convert.common.data_types import FloatTensorType
-
-    return convert_xgboost(model, initial_types=[(INPUT_NAME, FloatTensorType([None, n_features]))],
-                           target_opset=TARGET_OPSET)
-
-
+@functools.cache
 def _register_xgboost_in_pipelines() -> None:
     """Let skl2onnx convert an XGBClassifier that sits inside a sklearn Pipeline.
 
     skl2onnx knows no XGBoost, so a pipeline ending in one needs onnxmltools' converter
     registered with skl2onnx's shape calculator (the documented recipe); done once per process.
     """
-    if getattr(_register_xgboost_in_pipelines, "done", False):
-        return
     from onnxmltools.convert.xgboost.operator_converters.XGBoost import convert_xgboost
     from skl2onnx import update_registered_converter
     from skl2onnx.common.shape_calculator import calculate_linear_classifier_output_shapes
@@ -52,7 +36,6 @@ def _register_xgboost_in_pipelines() -> None:
 
     update_registered_converter(XGBClassifier, "XGBoostXGBClassifier", calculate_linear_classifier_output_shapes,
                                 convert_xgboost, options={"nocl": [True, False], "zipmap": [True, False, "columns"]})
-    _register_xgboost_in_pipelines.done = True
 
 
 def _convert_raw_input_pipeline(model: Any, spec: Any) -> onnx.ModelProto:
@@ -64,17 +47,6 @@ def _convert_raw_input_pipeline(model: Any, spec: Any) -> onnx.ModelProto:
     initial_types += [(name, StringTensorType([None, 1])) for name in spec.categorical]
     return convert_sklearn(model, initial_types=initial_types, options={id(model): {"zipmap": False}},
                            target_opset={"": TARGET_OPSET, "ai.onnx.ml": 3})
-
-
-def _convert_sklearn(model: Any, n_features: int) -> onnx.ModelProto:
-    from skl2onnx import convert_sklearn
-    from skl2onnx.common.data_types import FloatTensorType
-
-    # zipmap off: probabilities as a plain [N, 3] tensor instead of a list of {label: p} maps.
-    # Keyed by the object given (the Pipeline for logistic regression): skl2onnx applies a
-    # pipeline's options to its final classifier.
-    return convert_sklearn(model, initial_types=[(INPUT_NAME, FloatTensorType([None, n_features]))],
-                           options={id(model): {"zipmap": False}}, target_opset=TARGET_OPSET)
 
 
 def _normalise_outputs(proto: onnx.ModelProto, n_classes: int) -> onnx.ModelProto:
@@ -106,19 +78,10 @@ def _rename_value(graph: onnx.GraphProto, old: str, new: str) -> None:
             output.name = new
 
 
-def export_onnx(model: Any, inputs: Any, n_classes: int = 3) -> bytes:
-    """Serialise a fitted candidate to ONNX bytes.
-
-    `inputs`: the FeatureSpec of a candidate pipeline (raw inputs, one per feature), or the
-    width of the encoded matrix for a bare estimator (sklearn or XGBClassifier).
-    """
-    if not isinstance(inputs, int):
-        proto = _convert_raw_input_pipeline(model, inputs)
-    elif _is_xgboost(model):
-        proto = _convert_xgboost(model, inputs)
-    else:
-        proto = _convert_sklearn(model, inputs)
-    proto = _normalise_outputs(proto, n_classes)
+def export_onnx(model: Any, spec: Any, n_classes: int = 3) -> bytes:
+    """Serialise a fitted candidate pipeline to ONNX bytes: one input per feature of `spec`
+    (a FeatureSpec), the encoding inside the graph, (label, probabilities) out."""
+    proto = _normalise_outputs(_convert_raw_input_pipeline(model, spec), n_classes)
     onnx.checker.check_model(proto)
     return proto.SerializeToString()
 
@@ -133,10 +96,8 @@ def onnx_session(onnx_bytes: bytes):
 
 
 def onnx_feeds(session: Any, X: Any) -> dict[str, np.ndarray]:
-    """What the graph gets for X: the float32 matrix `features`, or one [N, 1] column per input."""
+    """What the graph gets for the model-input frame X: one [N, 1] column per input."""
     inputs = session.get_inputs()
-    if len(inputs) == 1 and inputs[0].name == INPUT_NAME:
-        return {INPUT_NAME: np.ascontiguousarray(X, dtype=np.float32)}
     return {i.name: X[[i.name]].to_numpy(dtype=np.float32 if i.type == "tensor(float)" else object)
             for i in inputs}
 
@@ -147,18 +108,13 @@ def onnx_parity(
     """Compare ONNX Runtime with the native model on X: probabilities and labels.
 
     X is the model's input (a candidate's `X_valid` DataFrame: float32 numerics, category
-    strings) or, for a bare estimator, the encoded matrix. Both sides get the same float32
+    strings). Both sides get the same float32
     values: serving only ever has float32 features, and a native model fed float64 differs by
     up to ~3e-3 from itself on float32 (a scaler over a feature in the thousands), which would
     be a false alarm about the export.
     """
     session = onnx_session(onnx_bytes)
-    if hasattr(X, "columns"):
-        X = X.astype({i.name: np.float32 for i in session.get_inputs() if i.type == "tensor(float)"})
-    else:
-        X = np.ascontiguousarray(X, dtype=np.float32)
-        if X.ndim != 2:
-            raise ValueError(f"parity needs an [N, F] matrix, got shape {X.shape}")
+    X = X.astype({i.name: np.float32 for i in session.get_inputs() if i.type == "tensor(float)"})
     if len(X) == 0:
         raise ValueError("parity needs at least one row")
     label, proba = session.run(None, onnx_feeds(session, X))[:2]  # by position: label, probabilities

@@ -36,7 +36,7 @@ def library_versions() -> dict[str, str]:
 
 
 def build_lineage(split: dict[str, Any], run_id: str | None = None) -> dict[str, Any]:
-    from serving.features import default_spec
+    from retail_assets.contract.features import default_spec
 
     return {
         "train_weeks": split["train_weeks"],

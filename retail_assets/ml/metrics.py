@@ -6,13 +6,14 @@ Computed with numpy alone; the tests check them against sklearn.metrics.
 from __future__ import annotations
 
 import io
-from pathlib import Path
-from typing import Any, Iterable, Mapping, Protocol, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 
 from retail_assets.ml.config import CANDIDATE_NAMES, TrainingConfig
 
+Labels = Sequence[Any] | np.ndarray  # class labels (or segment values), one per basket
 
 def _ratio(numerator: float, denominator: float) -> float:
     # sklearn's zero_division=0: a class never predicted (or never present) scores 0, not NaN,
@@ -21,7 +22,7 @@ def _ratio(numerator: float, denominator: float) -> float:
 
 
 def classification_report(
-    y_true_labels: Sequence[str], y_pred_labels: Sequence[str], classes: Sequence[str]
+    y_true_labels: Labels, y_pred_labels: Labels, classes: Sequence[str]
 ) -> dict[str, Any]:
     """Accuracy, macro and per-class precision/recall/F1, and the confusion matrix (rows = true)."""
     classes = list(classes)
@@ -60,7 +61,7 @@ MISSING_SEGMENT = "(missing)"
 
 
 def segment_reports(
-    y_true_labels: Sequence[str], y_pred_labels: Sequence[str], segments: Mapping[str, Sequence[Any]],
+    y_true_labels: Labels, y_pred_labels: Labels, segments: Mapping[str, Labels],
     classes: Sequence[str],
 ) -> dict[str, dict[str, dict[str, Any]]]:
     """The classification report per value of each segment column: {column: {value: report}}."""
@@ -79,8 +80,8 @@ def segment_reports(
 
 
 def evaluation_report(
-    y_true_labels: Sequence[str], y_pred_labels: Sequence[str], classes: Sequence[str],
-    segments: Mapping[str, Sequence[Any]] | None = None, segment_metric: str = "macro_f1",
+    y_true_labels: Labels, y_pred_labels: Labels, classes: Sequence[str],
+    segments: Mapping[str, Labels] | None = None, segment_metric: str = "macro_f1",
     segment_min_support: int = 100,
 ) -> dict[str, Any]:
     """`classification_report` plus the same per segment, and the worst segment on `segment_metric`.
@@ -118,37 +119,6 @@ def evaluation_json(report: dict[str, Any], excluded_xx: int) -> dict[str, Any]:
         },
         "excluded_xx": int(excluded_xx),
     }
-
-
-def confusion_matrix_png(report: dict[str, Any], path: str | Path | None = None) -> bytes:
-    """Render the confusion matrix as PNG bytes (and write them to `path` when given)."""
-    # The OO API with an Agg canvas touches no global backend state, so this is safe inside a
-    # Dagster process or a test run that already imported pyplot with another backend.
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    classes = report["classes"]
-    matrix = np.asarray(report["confusion_matrix"])
-    figure = Figure(figsize=(4.2, 3.6), dpi=100)
-    FigureCanvasAgg(figure)
-    axes = figure.add_subplot()
-    image = axes.imshow(matrix, cmap="Blues")
-    figure.colorbar(image, ax=axes)
-    axes.set_xticks(range(len(classes)), labels=classes)
-    axes.set_yticks(range(len(classes)), labels=classes)
-    axes.set_xlabel("predicted")
-    axes.set_ylabel("true")
-    axes.set_title(f"accuracy {report['accuracy']:.3f}, macro F1 {report['macro_f1']:.3f}")
-    threshold = matrix.max() / 2 if matrix.size else 0
-    for (row, col), count in np.ndenumerate(matrix):
-        axes.text(col, row, str(count), ha="center", va="center", color="white" if count > threshold else "black")
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    data = buffer.getvalue()
-    if path is not None:
-        Path(path).write_bytes(data)
-    return data
 
 
 def evaluation_png(report: dict[str, Any], floor: float | None = None) -> bytes:

@@ -16,13 +16,13 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlparse
 
+from retail_assets.contract.lake_keys import TRAINING
 from retail_assets.ml.config import TrainingConfig
 
-TRAINING_PREFIX = "retail/artifacts/training"
 TERMINAL = ("Completed", "Failed", "Stopped")
 
 
@@ -52,7 +52,7 @@ class SageMakerTrainingSpec:
 
 def job_name(now: datetime | None = None) -> str:
     """Unique, at most 63 characters of [a-zA-Z0-9-], sortable by time."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     return f"retail-train-{now:%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
 
 
@@ -77,7 +77,7 @@ def training_job_request(name: str, spec: SageMakerTrainingSpec, train_uri: str,
             "ContentType": "application/x-parquet",
             "InputMode": "File",
         }],
-        "OutputDataConfig": {"S3OutputPath": spec.uri(f"{TRAINING_PREFIX}/")},
+        "OutputDataConfig": {"S3OutputPath": spec.uri(f"{TRAINING}/")},
         "ResourceConfig": {"InstanceType": spec.instance_type, "InstanceCount": spec.instance_count,
                            "VolumeSizeInGB": spec.volume_gb},
         "StoppingCondition": stopping,
@@ -85,7 +85,7 @@ def training_job_request(name: str, spec: SageMakerTrainingSpec, train_uri: str,
         "Tags": [{"Key": "project", "Value": "retail-price-sensitivity"}],
     }
     if spec.use_spot:
-        request["CheckpointConfig"] = {"S3Uri": spec.uri(f"{TRAINING_PREFIX}/checkpoints/{name}/"),
+        request["CheckpointConfig"] = {"S3Uri": spec.uri(f"{TRAINING}/checkpoints/{name}/"),
                                        "LocalPath": "/opt/ml/checkpoints"}
     if len(request["HyperParameters"]["training_config"]) > 2500:  # SageMaker's limit per value
         raise ValueError("the training config is too long to pass as a hyper-parameter")
@@ -118,7 +118,7 @@ def wait_for_job(client: Any, name: str, log: Any = None, poll_seconds: float = 
 
 def read_model_artifact(uri: str) -> list:
     """The candidates inside a job's model.tar.gz (an s3:// URI)."""
-    from retail_assets.lake import Lake
+    from retail_assets.contract.lake import Lake
     from retail_assets.ml.train_entry import RESULTS_FILE, load_outputs
 
     parsed = urlparse(uri)

@@ -12,8 +12,9 @@ asks for.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -26,9 +27,9 @@ from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils.class_weight import compute_sample_weight
 from xgboost import XGBClassifier
 
+from retail_assets.contract.features import CLASSES, FeatureSpec, default_spec
 from retail_assets.ml.config import CANDIDATE_NAMES, TrainingConfig
 from retail_assets.ml.metrics import evaluation_report
-from serving.features import CLASSES, FeatureSpec, default_spec
 
 __all__ = ["CANDIDATE_NAMES", "CandidateResult", "SplitInfo", "build_candidate", "temporal_split", "train_candidates"]
 
@@ -117,7 +118,7 @@ def temporal_split(frame: pd.DataFrame, validation_weeks: int) -> tuple[pd.DataF
 def feature_encoder(spec: FeatureSpec) -> ColumnTransformer:
     """Numeric features as they are, then one one-hot block per categorical feature (spec order).
 
-    The same layout as serving.features.encode, but inside the model, so the ONNX graph takes
+    The same layout as retail_assets.contract.encoding.encode, but inside the model, so the ONNX graph takes
     the raw values; an unknown or missing category ("") encodes to an all-zero block.
     """
     return ColumnTransformer(
@@ -153,10 +154,10 @@ def build_candidate(name: str, config: TrainingConfig, spec: FeatureSpec | None 
 def model_input_frame(columns: Any, spec: FeatureSpec) -> pd.DataFrame:
     """The model's input for feature columns: what serving feeds the ONNX graph, as a DataFrame.
 
-    Built by serving's own `model_inputs`, so training, the parity check and the API see the
+    Built by the contract's `model_inputs`, so training, the parity check and the API see the
     same values: numeric float32, categorical strings with "" for unknown or missing.
     """
-    from serving.bundle import model_inputs
+    from retail_assets.contract.encoding import model_inputs
 
     return pd.DataFrame({name: values[:, 0] for name, values in model_inputs(columns, spec).items()})
 

@@ -9,8 +9,8 @@ import numpy as np
 from fastapi import APIRouter, Body
 from fastapi.exceptions import RequestValidationError
 
+from retail_assets.contract.features import CATEGORICAL_FEATURES
 from serving.deps import BundleDep, MetricsDep, SettingsDep
-from serving.features import CATEGORICAL_FEATURES
 from serving.schemas import Basket, BasketBatch, Prediction, PredictRequest, PredictResponse
 
 router = APIRouter(tags=["predict"])
@@ -57,13 +57,13 @@ def predict(
     metrics: MetricsDep,
 ) -> PredictResponse:
     batch = isinstance(payload, BasketBatch)
-    baskets = payload.baskets if batch else [payload]
+    baskets = payload.baskets if isinstance(payload, BasketBatch) else [payload]
     _check_limits(baskets, settings.max_baskets_per_request, settings.max_lines_per_basket, batch)
     basket_cols, line_cols = _columns(baskets)
     try:
         labels, proba = bundle.predict(basket_cols, line_cols)
     except ValueError as exc:  # the feature builder's input checks
-        raise RequestValidationError([{"type": "value_error", "loc": ("body",), "msg": str(exc)}])
+        raise RequestValidationError([{"type": "value_error", "loc": ("body",), "msg": str(exc)}]) from None
 
     classes = bundle.classes
     for label, count in Counter(labels.tolist()).items():

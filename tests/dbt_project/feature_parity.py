@@ -1,5 +1,5 @@
 """The parity check between the two implementations of a feature (contracts.md section 3):
-dbt's SQL (gold fct_baskets) and the serving runtime's numpy (serving.features), run on the
+dbt's SQL (gold fct_baskets) and the contract's numpy (retail_assets.contract.baskets), as the API computes them,, run on the
 same baskets with the product table as of each basket's week.
 
 Serving gets what a request would carry: the lines (prod_code, quantity, spend) and the
@@ -16,14 +16,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from serving.features import (
-    CATEGORICAL_FEATURES,
-    NUMERIC_FEATURES,
-    PRODUCT_CLASS_COLUMNS,
-    PRODUCT_STAT_COLUMNS,
-    ProductTable,
-    basket_features,
-)
+from retail_assets.contract.features import CATEGORICAL_FEATURES, NUMERIC_FEATURES, PRODUCT_CLASS_COLUMNS, PRODUCT_STAT_COLUMNS
+from retail_assets.contract.products import ProductTable
+from retail_assets.contract.baskets import basket_features
 
 NOT_FEATURES = {"basket_id", "label", "shop_week"}
 CONTEXT = {"STORE_FORMAT": "store_format", "store_region": "store_region", "SHOP_WEEKDAY": "shop_weekday",

@@ -9,6 +9,7 @@ import boto3
 import pyarrow as pa
 import pytest
 
+from retail_assets.contract.features import PRODUCT_CLASS_COLUMNS, PRODUCT_STAT_COLUMNS
 from retail_assets.defs.features.resources import OnlineFeatureStore
 from retail_assets.feature_store import (
     FEATURE_TYPES,
@@ -21,7 +22,6 @@ from retail_assets.feature_store import (
     put_records,
     record_values,
 )
-from serving.features import PRODUCT_CLASS_COLUMNS, PRODUCT_STAT_COLUMNS
 
 REGION = "us-east-1"
 ROLE = "arn:aws:iam::123456789012:role/mlops-dev-sagemaker"

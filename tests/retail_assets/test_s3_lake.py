@@ -58,8 +58,8 @@ def aws_home(moto_endpoint, tmp_path_factory):
     """This process in aws mode against moto, with DuckDB as the warehouse; restored afterwards."""
     import boto3
 
-    from retail_assets.lake import _s3_filesystem
-    from retail_assets.settings import get_settings, use_home
+    from retail_assets.contract.lake import _s3_filesystem
+    from retail_assets.settings import get_settings
 
     saved = dict(os.environ)
     os.environ.update({
@@ -71,8 +71,9 @@ def aws_home(moto_endpoint, tmp_path_factory):
         os.environ.pop(name, None)
     boto3.client("s3", region_name=REGION).create_bucket(
         Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
-    settings = use_home(tmp_path_factory.mktemp("aws_home"))
-    yield settings
+    os.environ["RETAIL_HOME"] = str(tmp_path_factory.mktemp("aws_home"))
+    get_settings.cache_clear()
+    yield get_settings()
     os.environ.clear()
     os.environ.update(saved)
     get_settings.cache_clear()
@@ -102,11 +103,11 @@ def test_settings_choose_duckdb_over_the_s3_lake(aws_home, moto_endpoint):
     assert aws_home.dbt_target == "local"  # the duckdb output, now with httpfs and an S3 secret
     assert aws_home.duckdb_s3_secret() == {"type": "s3", "region": REGION, "endpoint": moto_endpoint.removeprefix("http://"),
                                            "use_ssl": False, "url_style": "path"}
-    assert Path(os.environ["RETAIL_DUCKDB_HTTPFS"]).exists()
+    assert Path(aws_home.dbt_vars()["duckdb_httpfs"]).exists()
 
 
 def test_lake_primitives_on_s3(aws_home, s3):
-    from retail_assets.lake import Lake
+    from retail_assets.contract.lake import Lake
 
     lake = Lake.from_uri(aws_home.lake_uri)
     gz = b"\x1f\x8b\x08\x00 not unzipped by the lake"
@@ -121,9 +122,9 @@ def test_lake_primitives_on_s3(aws_home, s3):
 
 
 def test_landing_to_silver_on_s3(aws_home, s3, tmp_path):
+    from retail_assets.contract.lake import Lake
     from retail_assets.definitions import defs as load_defs
     from retail_assets.ingest.raw import quarantine_key, raw_key
-    from retail_assets.lake import Lake
 
     landing = {
         "transactions_200607.csv": write_bad_fixture("bad_rows", tmp_path / "a").read_bytes(),
@@ -185,9 +186,9 @@ def _silver_rows(settings) -> int:
 
     import duckdb
 
-    secret = {**json.loads(os.environ["RETAIL_DUCKDB_S3"]), "key_id": "testing", "secret": "testing"}
+    secret = {**json.loads(settings.dbt_vars()["duckdb_s3"]), "key_id": "testing", "secret": "testing"}
     con = duckdb.connect()
-    con.execute(f"LOAD '{os.environ['RETAIL_DUCKDB_HTTPFS']}'")
+    con.execute(f"LOAD '{settings.dbt_vars()['duckdb_httpfs']}'")
     options = ", ".join(f"{k} {v if isinstance(v, bool) else repr(v)}" for k, v in secret.items())
     con.execute(f"CREATE SECRET ({options})")
     glob = f"{settings.lake_uri}/retail/silver/transactions/*/*/*.parquet"

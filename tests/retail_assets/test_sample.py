@@ -1,7 +1,8 @@
-"""Tests of the synthetic dunnhumby-format generator (retail_assets/sample.py)."""
+"""Tests of the synthetic dunnhumby-format generator (retail_assets/sample/)."""
 
 import datetime as dt
 import gzip
+import os
 import re
 from pathlib import Path
 
@@ -20,7 +21,8 @@ from retail_assets.sample import (
     write_sample_weeks,
 )
 
-REAL = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "dunnhumby"
+# The real files are never in the project: RETAIL_REAL_DATA names them (see tests/conftest.py).
+REAL = Path(os.environ.get("RETAIL_REAL_DATA", Path(__file__).resolve().parents[3] / "shared" / "data" / "dunnhumby"))
 SEG_HEADER = list(COLUMNS[:12]) + ["seg_1", "seg_2"] + list(COLUMNS[14:])
 PATTERNS = {
     "SHOP_WEEK": r"\d{6}", "SHOP_DATE": r"\d{8}", "SHOP_WEEKDAY": r"[1-7]", "SHOP_HOUR": r"\d{1,2}",

@@ -9,8 +9,8 @@ import os
 import dagster as dg
 import pytest
 
+from retail_assets.contract.lake import FileVersion, Lake
 from retail_assets.defs.raw.sensors import TickPlan, landing_sensor, plan_landing_tick
-from retail_assets.lake import FileVersion, Lake
 from retail_assets.resources import LakeResource
 from retail_assets.sample import write_bad_fixture, write_sample_weeks
 

@@ -11,8 +11,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from serving.bundle import compute_bundle_id
-from serving.features import PRODUCT_STAT_COLUMNS, FeatureSpec, default_spec
+from retail_assets.contract.bundle_format import compute_bundle_id
+from retail_assets.contract.features import PRODUCT_STAT_COLUMNS, FeatureSpec, default_spec
 
 PRODUCTS = {
     "prod_code": ["PRD0000001", "PRD0000002", "PRD0000003", "PRD0000004"],
@@ -25,33 +25,36 @@ PRODUCTS = {
 
 
 @lru_cache(maxsize=8)
-def onnx_model(width: int | None = None, seed: int = 0, zipmap: bool = False) -> bytes:
-    """A LogisticRegression over random encoded features, exported without zipmap."""
+def onnx_model(seed: int = 0, zipmap: bool = False, numeric: tuple[str, ...] | None = None) -> bytes:
+    """The project's Logistic Regression candidate (one input per feature, encoding inside the
+    graph) fitted on random baskets and exported by the pipeline's exporter. `numeric`: train on
+    these numeric features only (a graph whose inputs do not match features.json); `zipmap`:
+    export with skl2onnx's zipmap output, which serving refuses."""
+    from retail_assets.ml.config import TrainingConfig
+    from retail_assets.ml.export import export_onnx
+    from retail_assets.ml.training import build_candidate, model_input_frame
+
+    spec = default_spec() if numeric is None else FeatureSpec(numeric, default_spec().categorical)
+    features, y = training_set(seed)
+    model = build_candidate("logistic_regression", TrainingConfig(), spec)
+    model.fit(model_input_frame(features, spec), y)
+    if not zipmap:
+        return export_onnx(model, spec)
     from skl2onnx import convert_sklearn
-    from skl2onnx.common.data_types import FloatTensorType
-    from sklearn.linear_model import LogisticRegression
+    from skl2onnx.common.data_types import FloatTensorType, StringTensorType
 
-    if width is None:
-        X, y = training_set(seed)
-        width = X.shape[1]
-    else:
-        rng = np.random.default_rng(seed)
-        X = rng.normal(size=(300, width)).astype(np.float32)
-        y = (X[:, 0] > 0.3).astype(int) + (X[:, 1] > 0.5).astype(int)
-    model = LogisticRegression(max_iter=2000).fit(X, y)
-    onx = convert_sklearn(
-        model,
-        initial_types=[("features", FloatTensorType([None, width]))],
-        options={id(model): {"zipmap": zipmap}},
-        target_opset=15,
-    )
-    return onx.SerializeToString()
+    types = [(n, FloatTensorType([None, 1])) for n in spec.numeric] + [(n, StringTensorType([None, 1]))
+                                                                       for n in spec.categorical]
+    return convert_sklearn(model, initial_types=types, options={id(model): {"zipmap": True}},
+                           target_opset={"": 15, "ai.onnx.ml": 3}).SerializeToString()
 
 
-def training_set(seed: int = 0, n: int = 400) -> tuple[np.ndarray, np.ndarray]:
-    """Encoded features of random baskets over PRODUCTS, so the model sees realistic
-    ranges, with labels 0/1/2 from a noisy rule (all three classes occur)."""
-    from serving.features import CATEGORICAL_FEATURES, ProductTable, basket_features, encode
+def training_set(seed: int = 0, n: int = 400) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Feature columns of random baskets over PRODUCTS, so the model sees realistic ranges,
+    with labels 0/1/2 from a noisy rule (all three classes occur)."""
+    from retail_assets.contract.baskets import basket_features
+    from retail_assets.contract.features import CATEGORICAL_FEATURES
+    from retail_assets.contract.products import ProductTable
 
     rng = np.random.default_rng(seed)
     codes = np.array(PRODUCTS["prod_code"] + ["PRD9999999"])
@@ -67,10 +70,9 @@ def training_set(seed: int = 0, n: int = 400) -> tuple[np.ndarray, np.ndarray]:
              "spend": rng.gamma(2.0, 1.5, len(line_ids))}
     table = ProductTable.from_arrow(pa.table({k: PRODUCTS[k] for k in ("prod_code", *PRODUCT_STAT_COLUMNS)}))
     features = basket_features(baskets, lines, table)
-    X = encode(features, default_spec())
     score = features["avg_p_um"] - features["avg_p_la"] + rng.normal(0, 0.05, n)
     y = np.digitize(score, np.quantile(score, [1 / 3, 2 / 3]))
-    return X, y
+    return features, y
 
 
 def product_table_bytes(products: dict[str, list] = PRODUCTS) -> bytes:

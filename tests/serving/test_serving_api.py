@@ -220,7 +220,9 @@ def test_creating_the_app_reads_no_settings(monkeypatch) -> None:
 
 
 def test_settings_defaults_and_env(monkeypatch) -> None:
-    assert ServingSettings().registry_uri == "./.retail/lake/retail/artifacts/registry/index.json"
+    from pathlib import Path
+
+    assert ServingSettings().registry_uri == str(Path(".retail").resolve() / "lake/retail/artifacts/registry/index.json")
     monkeypatch.setenv("RETAIL_HOME", "/srv/retail")
     monkeypatch.setenv("RETAIL_RELOAD_SECONDS", "2.5")
     settings = ServingSettings()
@@ -228,3 +230,20 @@ def test_settings_defaults_and_env(monkeypatch) -> None:
     assert settings.reload_seconds == 2.5 and settings.onnx_threads == 1
     monkeypatch.setenv("RETAIL_REGISTRY_URI", "s3://mlops-dev-retail/retail/artifacts/registry/index.json")
     assert ServingSettings().registry_uri.startswith("s3://")
+
+
+def test_serving_finds_the_registry_in_the_lake_as_the_pipeline_does(monkeypatch, tmp_path) -> None:
+    """With only RETAIL_LAKE set (the image's case), serving reads the index the pipeline writes."""
+    from retail_assets.contract.lake_keys import registry_index_uri
+    from retail_assets.settings import RetailSettings
+
+    monkeypatch.setenv("RETAIL_LAKE", str(tmp_path / "lake"))
+    pipeline = RetailSettings()
+    assert ServingSettings().registry_uri == pipeline.registry_index_uri == registry_index_uri(str(tmp_path / "lake"))
+    monkeypatch.setenv("RETAIL_ENV", "aws")
+    monkeypatch.setenv("RETAIL_LAKE", "s3://mlops-prod-retail")
+    assert ServingSettings().registry_uri == "s3://mlops-prod-retail/retail/artifacts/registry/index.json"
+    monkeypatch.delenv("RETAIL_LAKE")
+    monkeypatch.setenv("RETAIL_DEPLOYMENT", "prod")
+    assert ServingSettings().registry_uri == RetailSettings().registry_index_uri == \
+        "s3://mlops-prod-retail/retail/artifacts/registry/index.json"

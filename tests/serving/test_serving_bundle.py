@@ -7,14 +7,10 @@ import numpy as np
 import pytest
 from bundles import basket, onnx_model, write_bundle, write_index
 
-from serving.bundle import (
-    BundleError,
-    compute_bundle_id,
-    load_bundle,
-    read_bundle_files,
-    resolve_production,
-)
-from serving.features import FeatureSpec, default_spec
+from retail_assets.contract.bundle import load_bundle
+from retail_assets.contract.bundle_format import BundleError, compute_bundle_id, read_bundle_files
+from retail_assets.contract.features import FeatureSpec, default_spec
+from retail_assets.contract.registry_index import resolve_production
 from serving.reloader import BundleReloader
 
 
@@ -70,10 +66,9 @@ def test_broken_onnx_with_a_correct_id_is_refused(tmp_path: Path) -> None:
         load_bundle(str(tmp_path / "b"))
 
 
-def test_model_of_the_wrong_width_is_refused(tmp_path: Path) -> None:
-    write_bundle(tmp_path / "b", model=onnx_model(width=5))
-    width = len(default_spec().encoded_names())
-    with pytest.raises(BundleError, match=f"does not match the {width} encoded features"):
+def test_model_whose_inputs_differ_from_features_json_is_refused(tmp_path: Path) -> None:
+    write_bundle(tmp_path / "b", model=onnx_model(numeric=default_spec().numeric[:5]))
+    with pytest.raises(BundleError, match="do not match the features of features.json"):
         load_bundle(str(tmp_path / "b"))
 
 
@@ -96,11 +91,13 @@ def test_resolve_production(tmp_path: Path, bundle_dir: Path) -> None:
     index = write_index(tmp_path / "registry" / "index.json", "v0001", {"v0001": bundle_dir})
     ref = resolve_production(str(index))
     assert (ref.version, ref.bundle_uri) == ("v0001", str(bundle_dir))
-    # A relative bundle_uri is resolved against the index's folder.
-    data = json.loads(index.read_text())
-    data["versions"]["v0001"]["bundle_uri"] = "../models/v0001"
-    index.write_text(json.dumps(data))
-    assert Path(resolve_production(str(index)).bundle_uri).resolve() == bundle_dir.resolve()
+    # A relative bundle_uri is a lake key, resolved in the lake the index sits in.
+    lake_index = tmp_path / "lake" / "retail" / "artifacts" / "registry" / "index.json"
+    write_index(lake_index, "v0001", {"v0001": bundle_dir})
+    data = json.loads(lake_index.read_text())
+    data["versions"]["v0001"]["bundle_uri"] = "retail/artifacts/models/v0001"
+    lake_index.write_text(json.dumps(data))
+    assert resolve_production(str(lake_index)).bundle_uri == str(tmp_path / "lake/retail/artifacts/models/v0001")
     write_index(index, None, {"v0001": bundle_dir})
     assert resolve_production(str(index)) is None
     index.write_text('{"production": "v0009", "versions": {}}')

@@ -7,19 +7,18 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from serving.features import (
+from retail_assets.contract.baskets import basket_features
+from retail_assets.contract.encoding import encode
+from retail_assets.contract.features import (
     CATEGORICAL_FEATURES,
     CLASSES,
     NUMERIC_FEATURES,
     PRODUCT_CLASS_COLUMNS,
     PRODUCT_STAT_COLUMNS,
     FeatureSpec,
-    ProductTable,
-    basket_features,
     default_spec,
-    encode,
-    product_class,
 )
+from retail_assets.contract.products import ProductTable, product_class
 
 THIRD = 1 / 3
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from bundles import write_bundle
 
-from serving.bundle import load_bundle
+from retail_assets.contract.bundle import load_bundle
 from serving.reloader import BundleReloader
 
 moto_server = pytest.importorskip("moto.server")
@@ -18,7 +18,7 @@ moto_server = pytest.importorskip("moto.server")
 def s3(monkeypatch: pytest.MonkeyPatch):
     import pyarrow.fs as pafs
 
-    from serving.bundle import _bucket_filesystem
+    from retail_assets.contract.bundle_format import _bucket_filesystem
 
     _bucket_filesystem.cache_clear()  # filesystems are cached per bucket, endpoint included
     server = moto_server.ThreadedMotoServer(port=0, verbose=False)

@@ -11,15 +11,10 @@ from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject, dbt_assets
 
+from retail_assets.defs.dbt.project import RetailDbtResource
 from retail_assets.defs.dbt.raw_changes import HASHES, MARKER, raw_weeks
-from retail_assets.settings import DBT_PROJECT_DIR, dbt_executable, get_settings
-
-dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target="local")
-if not dbt_project.manifest_path.exists():
-    # A fresh checkout has no manifest yet: parse once (seconds) so the code location loads.
-    DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()).cli(["parse", "--quiet"]).wait()
 
 
 class LayerTranslator(DagsterDbtTranslator):
@@ -33,20 +28,25 @@ class DbtBuildConfig(dg.Config):
     full_refresh: bool = False  # rebuild every week (dbt build --full-refresh), not just new and changed ones
 
 
-@dbt_assets(
-    manifest=dbt_project.manifest_path,
-    project=dbt_project,
-    dagster_dbt_translator=LayerTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
-)
-def dbt_silver_gold(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
-    weeks = raw_weeks(context.instance)
-    dbt_vars: dict[str, Any] = {"lake_root": get_settings().lake_uri}
-    if weeks.changed and not config.full_refresh:
-        context.log.info(f"raw weeks changed since they were built: {weeks.changed}")
-        dbt_vars["shop_weeks"] = weeks.changed
-    args = ["build", "--vars", json.dumps(dbt_vars)] + (["--full-refresh"] if config.full_refresh else [])
-    for event in dbt.cli(args, context=context).stream():
-        if isinstance(event, dg.Output) and context.asset_key_for_output(event.output_name) == MARKER:
-            event = event.with_metadata({**event.metadata, HASHES: dg.MetadataValue.json(weeks.covered),
-                                         "rebuilt_changed_weeks": dg.MetadataValue.json(dbt_vars.get("shop_weeks", []))})
-        yield event
+def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
+    """silver/* and gold/* for the project of the installation's dbt target."""
+
+    @dbt_assets(
+        manifest=project.manifest_path,
+        project=project,
+        dagster_dbt_translator=LayerTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
+    )
+    def dbt_silver_gold(context: dg.AssetExecutionContext, dbt: RetailDbtResource, config: DbtBuildConfig):
+        weeks = raw_weeks(context.instance)
+        dbt_vars: dict[str, Any] = dict(dbt.dbt_vars)
+        if weeks.changed and not config.full_refresh:
+            context.log.info(f"raw weeks changed since they were built: {weeks.changed}")
+            dbt_vars["shop_weeks"] = weeks.changed
+        args = ["build", "--vars", json.dumps(dbt_vars)] + (["--full-refresh"] if config.full_refresh else [])
+        for event in dbt.cli(args, context=context).stream():
+            if isinstance(event, dg.Output) and context.asset_key_for_output(event.output_name) == MARKER:
+                event = event.with_metadata({**event.metadata, HASHES: dg.MetadataValue.json(weeks.covered),
+                                             "rebuilt_changed_weeks": dg.MetadataValue.json(dbt_vars.get("shop_weeks", []))})
+            yield event
+
+    return dbt_silver_gold

@@ -10,6 +10,7 @@ as var shop_weeks (dbt_project/macros/incremental.sql).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import dagster as dg
 
@@ -31,7 +32,7 @@ def raw_weeks(instance: dg.DagsterInstance) -> RawWeeks:
     if records:
         after = records[0].storage_id
         recorded = records[0].asset_materialization.metadata.get(HASHES) if records[0].asset_materialization else None
-        built = dict(recorded.value) if recorded is not None else None
+        built = dict(cast(dict[str, str], recorded.value)) if recorded is not None else None
     latest: dict[str, str] = {}
     cursor = None
     while True:  # raw materializations since that build, oldest first: the last one per week wins
@@ -42,7 +43,7 @@ def raw_weeks(instance: dg.DagsterInstance) -> RawWeeks:
             if materialization is None or materialization.partition is None:
                 continue
             value = materialization.metadata.get(HASHES)
-            latest[materialization.partition] = value.value if value is not None else f"storage:{record.storage_id}"
+            latest[materialization.partition] = str(value.value) if value is not None else f"storage:{record.storage_id}"
         if not result.has_more:
             break
         cursor = result.cursor

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from retail_assets.defs.features.resources import OnlineFeatureStore
-from retail_assets.settings import get_settings
+from retail_assets.resources import LakeResource
 from retail_assets.warehouse import read_gold_table
 
 
@@ -23,8 +23,8 @@ from retail_assets.warehouse import read_gold_table
     automation_condition=dg.AutomationCondition.eager(),
     description="Offline store: one row per basket with point-in-time features and its label.",
 )
-def training_table(context: dg.AssetExecutionContext) -> pa.Table:
-    table = read_gold_table(get_settings().lake_uri, "fct_baskets")
+def training_table(context: dg.AssetExecutionContext, lake: LakeResource) -> pa.Table:
+    table = read_gold_table(lake.uri, "fct_baskets")
     table = table.sort_by([("shop_week", "ascending"), ("basket_id", "ascending")])
     labels = table.column("label").value_counts().to_pylist()
     weeks = pc.unique(table.column("shop_week")).to_pylist()
@@ -48,7 +48,8 @@ def training_table(context: dg.AssetExecutionContext) -> pa.Table:
     description="Online store: latest statistics per product, carried inside every model bundle "
                 "(and, on AWS, put into a SageMaker Feature Store feature group).",
 )
-def online_product_features(context: dg.AssetExecutionContext, feature_store: OnlineFeatureStore) -> pa.Table:
-    table = read_gold_table(get_settings().lake_uri, "product_features_latest").sort_by("prod_code")
+def online_product_features(context: dg.AssetExecutionContext, lake: LakeResource,
+                            feature_store: OnlineFeatureStore) -> pa.Table:
+    table = read_gold_table(lake.uri, "product_features_latest").sort_by("prod_code")
     context.add_output_metadata({"products": table.num_rows, **feature_store.publish(table)})
     return table

@@ -1,5 +1,5 @@
 """The online feature store: the lake's Parquet table everywhere, plus a SageMaker Feature
-Store feature group on AWS. The same resource key on both back ends."""
+Store feature group on AWS. The same resource key on both back ends (bound in defs/resources.py)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ from typing import Any
 
 import dagster as dg
 import pyarrow as pa
-
-from retail_assets.settings import get_settings
 
 
 class OnlineFeatureStore(dg.ConfigurableResource):
@@ -39,19 +37,3 @@ class OnlineFeatureStore(dg.ConfigurableResource):
         written = put_records(runtime, self.feature_group, product_records(table, event_time()))
         return {"online_store": "sagemaker", "feature_group": group.get("FeatureGroupArn", self.feature_group),
                 "records_put": written}
-
-
-@dg.definitions
-def feature_store_resources() -> dg.Definitions:
-    from retail_assets.feature_store import feature_group_name
-
-    settings = get_settings()
-    if settings.is_aws:
-        store = OnlineFeatureStore(
-            backend="sagemaker", feature_group=feature_group_name(settings.lake_uri), region=settings.aws_region,
-            role_arn=settings.sagemaker_role_arn,
-            offline_s3_uri=f"{settings.lake_uri.rstrip('/')}/retail/features/feature_store",
-        )
-    else:
-        store = OnlineFeatureStore()
-    return dg.Definitions(resources={"feature_store": store})

@@ -6,6 +6,7 @@ import base64
 import dagster as dg
 import pyarrow as pa
 
+from retail_assets.contract.lake_keys import report_key
 from retail_assets.defs.ml.resources import MlConfig, RegistryResource, TrainingResource
 from retail_assets.ml.lineage import build_lineage
 from retail_assets.ml.metrics import evaluation_png, gate_results, select_winner
@@ -61,7 +62,7 @@ def model(context: dg.AssetExecutionContext, candidates: list, lake: LakeResourc
     winner = select_winner(candidates, config)
     metrics = winner.metrics
     png = evaluation_png(metrics, floor=config.gates.get(f"worst_segment_{config.segment_metric}"))
-    key = f"retail/artifacts/reports/{context.run.run_id}/evaluation.png"
+    key = report_key(context.run.run_id, "evaluation.png")
     lake.get().write_bytes(key, png)
     worst = metrics.get("worst_segment")
     context.add_output_metadata({

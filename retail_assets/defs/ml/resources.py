@@ -7,16 +7,10 @@ from typing import Any
 import dagster as dg
 import pyarrow as pa
 
-from retail_assets.lake import Lake
-from retail_assets.ml.bundle_writer import write_bundle
+from retail_assets.contract.lake_keys import TRAINING_TABLE, lake_uri_of
 from retail_assets.ml.config import DEFAULT_GATES, TrainingConfig
-from retail_assets.ml.metrics import check_gates, classification_report, gate_results, headline_metrics
-from retail_assets.ml.registry import ModelRegistry, open_registry
-from serving.bundle import BundleError, load_bundle
-from serving.features import CLASSES, default_spec
-
-# Where LakeTableIOManager keeps the offline store: what a SageMaker training job reads.
-TRAINING_TABLE_KEY = "retail/features/training_table.parquet"
+from retail_assets.registry import ModelRegistry, open_registry
+from retail_assets.registry.versions import register_model_version
 
 
 class MlConfig(dg.ConfigurableResource):
@@ -72,7 +66,7 @@ class TrainingResource(dg.ConfigurableResource):
                 image=self.image, role_arn=self.role_arn, lake_uri=self.lake_uri, instance_type=self.instance_type,
                 use_spot=self.use_spot, max_runtime_seconds=self.max_runtime_seconds, region=self.region,
             )
-            return train_on_sagemaker(spec, Lake.from_uri(self.lake_uri).uri_of(TRAINING_TABLE_KEY), config,
+            return train_on_sagemaker(spec, lake_uri_of(self.lake_uri, TRAINING_TABLE), config,
                                       log=log, poll_seconds=self.poll_seconds)
         raise ValueError(f"unknown training backend {self.backend!r}; expected 'local' or 'sagemaker'")
 
@@ -89,51 +83,9 @@ class RegistryResource(dg.ConfigurableResource):
         return open_registry(self.backend, self.lake_uri, model_package_group=self.model_package_group,
                              region=self.region)
 
-    def _rescore_production(self, registry: ModelRegistry, model) -> float | None:
-        """Production's macro-F1 on the challenger's validation rows, encoded with Production's own features."""
-        current = registry.production()
-        if current is None:
-            return None
-        try:
-            bundle = load_bundle(registry.get(current)["bundle_uri"])
-        except BundleError:
-            return None  # unreadable Production bundle: fall back to its stored metrics
-        frame = getattr(model, "valid_frame", None)
-        try:
-            labels, _ = bundle.predict_features(frame if frame is not None else model.X_valid)
-        except ValueError:
-            return None  # the validation rows lack a feature Production needs
-        report = classification_report([CLASSES[i] for i in model.y_valid], list(labels), CLASSES)
-        return float(report["macro_f1"])
-
-    def register_and_promote(
-        self, *, onnx_bytes: bytes, model, product_table: pa.Table, lineage: dict[str, Any],
-        tolerance: float, metric: str = "macro_f1", config: TrainingConfig | None = None,
-    ) -> dict[str, Any]:
-        registry = self.registry()
-        lake = Lake.from_uri(self.lake_uri)
-        version = registry.next_version()
-        bundle_uri = lake.uri_of(f"retail/artifacts/models/{version}")
-        config = config or TrainingConfig()
-        metrics = {**model.metrics, "model_name": model.name, "gates": gate_results(model.metrics, config)}
-        # `version` is not registered yet, so anything at its path is the leftover of a run that
-        # failed before registering: replacing it is safe, refusing it would wedge every later run.
-        info = write_bundle(bundle_uri, version, model.name, onnx_bytes, default_spec(), product_table, metrics, lineage,
-                            overwrite=True)
-        registered = registry.register(bundle_uri, info, headline_metrics(model.metrics))
-        gates_failed = check_gates(model.metrics, config)
-        decision = registry.promote_if_better(
-            registered, metric=metric, tolerance=tolerance, gates_failed=gates_failed,
-            production_value=self._rescore_production(registry, model),
-        )
-        return {
-            "version": registered,
-            "bundle_uri": bundle_uri,
-            "bundle_id": info["bundle_id"],
-            "model_name": model.name,
-            "stage": registry.get(registered)["stage"],
-            "promoted": decision.promoted,
-            "decision": decision.reason,
-            "comparison": decision.to_dict(),
-            "production": registry.production(),
-        }
+    def register_and_promote(self, *, onnx_bytes: bytes, model: Any, product_table: pa.Table,
+                             lineage: dict[str, Any], tolerance: float = 0.0, metric: str = "macro_f1",
+                             config: TrainingConfig | None = None) -> dict[str, Any]:
+        return register_model_version(self.registry(), self.lake_uri, onnx_bytes=onnx_bytes, model=model,
+                                      product_table=product_table, lineage=lineage, config=config or TrainingConfig(),
+                                      metric=metric, tolerance=tolerance)

@@ -7,8 +7,9 @@ run naming each refused file, after the other weeks were written.
 
 import dagster as dg
 
+from retail_assets.contract.lake_keys import quarantine_key, raw_key
 from retail_assets.defs.raw.checks import raw_checks
-from retail_assets.ingest.raw import ingest_week, quarantine_key, raw_key
+from retail_assets.ingest.raw import ingest_week
 from retail_assets.ingest.weekly import FileRejected
 from retail_assets.partitions import shop_week_partitions
 from retail_assets.resources import LakeResource

@@ -2,8 +2,8 @@
 
 import dagster as dg
 
+from retail_assets.contract.lake import Lake
 from retail_assets.ingest.raw import reconcile_week, validate_written_week
-from retail_assets.lake import Lake
 
 COUNTS = ("lines_in_file", "rows_raw", "rows_quarantined", "duplicates_dropped", "unaccounted")
 

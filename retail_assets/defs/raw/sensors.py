@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
-from retail_assets.ingest.raw import LANDING
+from retail_assets.contract.lake import FileVersion
+from retail_assets.contract.lake_keys import LANDING
 from retail_assets.ingest.weekly import FILE_NAME
-from retail_assets.lake import FileVersion
-from retail_assets.partitions import shop_week_partitions
+from retail_assets.partitions import SHOP_WEEK, shop_week_partitions
 from retail_assets.resources import LakeResource
 
 MAX_RUNS_PER_TICK = 20  # a 100-week backfill drains over a few ticks instead of one huge tick
@@ -90,7 +90,7 @@ def landing_sensor(context: dg.SensorEvaluationContext, lake: LakeResource) -> d
     for problem in plan.unreadable:
         context.log.warning(f"landing file not readable this tick: {problem}")
     weeks = sorted({str(week) for week, _, _ in plan.requests})
-    new_weeks = [w for w in weeks if not context.instance.has_dynamic_partition(shop_week_partitions.name, w)]
+    new_weeks = [w for w in weeks if not context.instance.has_dynamic_partition(SHOP_WEEK, w)]
     notes = [f"{n} {what}" for n, what in ((len(plan.ignored), "files ignored (not transactions_YYYYWW.csv[.gz])"),
                                            (len(plan.unreadable), "unreadable, retried next tick"),
                                            (plan.deferred, "changed files left for the next tick")) if n]

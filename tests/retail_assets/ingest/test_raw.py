@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from retail_assets.contract.lake import Lake
 from retail_assets.ingest.raw import ingest_week, landed_files, quarantine_key, raw_key
 from retail_assets.ingest.weekly import FileRejected
-from retail_assets.lake import Lake
 from retail_assets.sample import write_bad_fixture, write_sample_weeks
 
 
@@ -99,5 +99,5 @@ def test_line_counting_agrees_with_the_parser_on_awkward_line_ends(tmp_path):
     lines = path.read_bytes().split(b"\n")
     text = b"\r\n".join(lines[:5]) + b"\r\n\r\n\n" + b"\n".join(lines[5:]).rstrip(b"\n")  # CRLF, blank lines, no final newline
     result = parse_weekly_file(path.name, text)
-    assert count_data_lines(path.name, text) == result.rows_read == len([l for l in lines[1:] if l])
+    assert count_data_lines(path.name, text) == result.rows_read == len([line for line in lines[1:] if line])
     assert result.reconciles and result.quarantine.num_rows == 0

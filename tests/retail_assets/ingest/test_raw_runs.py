@@ -15,10 +15,10 @@ import dagster as dg
 import duckdb
 import pytest
 
+from retail_assets.contract.lake import Lake
 from retail_assets.defs.raw.assets import raw_transactions
 from retail_assets.defs.raw.sensors import ingest_week_job
 from retail_assets.ingest.raw import ingest_week, quarantine_key, raw_key, reconcile_week
-from retail_assets.lake import Lake
 from retail_assets.partitions import shop_week_partitions
 from retail_assets.pipeline import QUIET, RunReport, ingest_weeks
 from retail_assets.resources import LakeResource
@@ -215,7 +215,7 @@ def test_a_process_killed_mid_commit_leaves_raw_readable_as_before(tmp_path, lak
     script = textwrap.dedent(f"""
         import os, signal
         from retail_assets.ingest.raw import ingest_week, raw_key
-        from retail_assets.lake import Lake
+        from retail_assets.contract.lake import Lake
         real = os.replace
         def replace(src, dst):
             if dst.endswith(raw_key({WEEK})):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from retail_assets.contract.lake import Lake
 from retail_assets.ingest.raw import LANDING, ingest_week, raw_key, reconcile_week
 from retail_assets.ingest.schema import transaction_schema
 from retail_assets.ingest.weekly import week_of_file
-from retail_assets.lake import Lake
 
 
 @pytest.mark.slow

@@ -7,9 +7,9 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
+from retail_assets.contract.features import CATEGORICAL_FEATURES, NUMERIC_FEATURES
 from retail_assets.ml.config import TrainingConfig
 from retail_assets.ml.training import train_candidates
-from serving.features import CATEGORICAL_FEATURES, NUMERIC_FEATURES
 
 WEEKS = (200801, 200802, 200803, 200804, 200805, 200806)
 
@@ -143,7 +143,7 @@ def aws(moto_endpoint, monkeypatch):
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     bucket = f"mlops-test-{uuid.uuid4().hex[:8]}"
     boto3.client("s3").create_bucket(Bucket=bucket)
-    from serving.bundle import _bucket_filesystem
+    from retail_assets.contract.bundle_format import _bucket_filesystem
 
     _bucket_filesystem.cache_clear()  # serving caches a filesystem per bucket, endpoint included
     yield {"bucket": bucket, "lake_uri": f"s3://{bucket}", "endpoint": moto_endpoint}

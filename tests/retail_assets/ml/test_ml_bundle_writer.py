@@ -4,12 +4,18 @@ import os
 import numpy as np
 import pytest
 
-from retail_assets.ml import bundle_writer
-from retail_assets.ml.bundle_writer import verify_bundle, write_bundle
+from retail_assets.contract import lake as lake_module
+from retail_assets.contract.bundle import load_bundle
+from retail_assets.contract.bundle_format import (
+    BundleError,
+    bundle_files,
+    compute_bundle_id,
+    read_verified_files,
+    write_bundle,
+)
+from retail_assets.contract.features import default_spec
 from retail_assets.ml.export import export_onnx, onnx_feeds, onnx_session
 from retail_assets.ml.metrics import evaluation_json
-from serving.bundle import compute_bundle_id, load_bundle
-from serving.features import default_spec
 
 FILES = {"model.onnx", "features.json", "product_features.parquet", "metrics.json", "bundle.json"}
 
@@ -24,7 +30,14 @@ def _write(dest, exported, products, **kwargs):
     result, data = exported
     metrics = evaluation_json(result.metrics, result.split.excluded_xx_valid)
     lineage = {"validation_weeks": list(result.split.validation_weeks), "git_sha": "abc123"}
-    return write_bundle(dest, "v0001", "xgboost", data, default_spec(), products, metrics, lineage, **kwargs)
+    overwrite = kwargs.pop("overwrite", False)
+    files, manifest = bundle_files("v0001", "xgboost", data, default_spec(), products, metrics, lineage, **kwargs)
+    write_bundle(str(dest), files, overwrite=overwrite)
+    return manifest
+
+
+def verify_bundle(dest):
+    return read_verified_files(str(dest))[1]
 
 
 def test_bundle_holds_every_file_and_its_id_verifies(tmp_path, exported, products):
@@ -50,7 +63,6 @@ def test_serving_loads_the_bundle_and_predicts_like_the_export(tmp_path, exporte
     labels, proba = bundle.predict_features(result.X_valid)
     session = onnx_session(data)
     _, expected = session.run(None, onnx_feeds(session, result.X_valid))
-    assert bundle.raw_inputs
     np.testing.assert_array_equal(proba, expected)
     assert set(labels) <= {"LA", "MM", "UM"}
 
@@ -65,7 +77,7 @@ def test_tampered_bundle_fails_verification(tmp_path, exported, products):
     dest = tmp_path / "v0001"
     _write(dest, exported, products)
     (dest / "metrics.json").write_text('{"accuracy": 1.0}')
-    with pytest.raises(ValueError, match="bundle_id"):
+    with pytest.raises(BundleError, match="bundle_id"):
         verify_bundle(dest)
 
 
@@ -84,14 +96,14 @@ def test_a_failure_while_publishing_leaves_no_bundle_and_no_staging(tmp_path, ex
     def fail(*args):
         raise OSError("disk full")
 
-    monkeypatch.setattr(bundle_writer.os, "replace", fail)
+    monkeypatch.setattr(lake_module.os, "replace", fail)
     with pytest.raises(OSError, match="disk full"):
         _write(tmp_path / "v0001", exported, products)
     assert list(tmp_path.iterdir()) == []
 
 
 def test_bad_inputs_are_refused(tmp_path, exported, products):
-    with pytest.raises(NotImplementedError, match="gs://"):
+    with pytest.raises(ValueError, match="gs://"):
         _write("gs://bucket/retail/artifacts/models/v0001", exported, products)
     with pytest.raises(ValueError, match="log_price_index"):
         _write(tmp_path / "v0001", exported, products.drop_columns(["log_price_index"]))
@@ -100,8 +112,9 @@ def test_bad_inputs_are_refused(tmp_path, exported, products):
 
 def test_serving_sends_raw_values_and_answers_like_the_native_pipeline(tmp_path, exported, products):
     # The API path: basket lines -> serving's features -> raw inputs -> the graph encodes.
+    from retail_assets.contract.baskets import basket_features
+    from retail_assets.contract.products import ProductTable
     from retail_assets.ml.training import model_input_frame
-    from serving.features import ProductTable, basket_features
 
     result, _ = exported
     dest = tmp_path / "v0001"
@@ -117,19 +130,16 @@ def test_serving_sends_raw_values_and_answers_like_the_native_pipeline(tmp_path,
     native = result.model.predict_proba(model_input_frame(features, result.spec))
     np.testing.assert_allclose(proba, native, atol=1e-5)
     assert list(labels) == [("LA", "MM", "UM")[i] for i in native.argmax(axis=1)]
-    # The encoded-matrix entry point (benchmarks, older callers) gives the same answer.
-    from serving.features import encode
-
-    np.testing.assert_array_equal(bundle.predict_encoded(encode(features, bundle.spec))[1], proba)
 
 
 def test_a_graph_whose_inputs_do_not_match_features_json_is_refused(tmp_path, exported, products):
-    from serving.bundle import BundleError
-    from serving.features import FeatureSpec
+    from retail_assets.contract.bundle_format import BundleError
+    from retail_assets.contract.features import FeatureSpec
 
     result, data = exported
     spec = default_spec()
     fewer = FeatureSpec(numeric=spec.numeric[:-1], categorical=spec.categorical, classes=spec.classes)
-    write_bundle(tmp_path / "v0001", "v0001", "xgboost", data, fewer, products, {"accuracy": 1.0}, {})
+    files, _ = bundle_files("v0001", "xgboost", data, fewer, products, {"accuracy": 1.0}, {})
+    write_bundle(str(tmp_path / "v0001"), files)
     with pytest.raises(BundleError, match="inputs .* do not match the features of features.json"):
         load_bundle(str(tmp_path / "v0001"))

@@ -8,7 +8,6 @@ and nothing is exported, registered or promoted; two good versions, a rollback t
 """
 
 import json
-import os
 import time
 
 import dagster as dg
@@ -17,7 +16,7 @@ import pyarrow as pa
 import pytest
 from fastapi.testclient import TestClient
 
-from retail_assets.lake import Lake
+from retail_assets.contract.lake import Lake
 from retail_assets.pipeline import QUIET, RunReport, _collect
 
 ML_ASSETS = [dg.AssetKey(["ml", name]) for name in ("candidates", "model", "onnx_model", "registered_model")]
@@ -27,21 +26,15 @@ REGISTRY = "retail/artifacts/registry"
 
 
 @pytest.fixture(scope="module")
-def ml_home(tmp_path_factory, products):
-    from retail_assets.settings import get_settings, use_home
+def ml_home(tmp_path_factory, products, instance_of):
+    from retail_assets.definitions import build_definitions
+    from retail_assets.settings import settings_for_home
 
-    saved = dict(os.environ)
-    for var in ("RETAIL_ENV", "RETAIL_LAKE", "RETAIL_DUCKDB_PATH", "DAGSTER_HOME", "RETAIL_REGISTRY_URI"):
-        os.environ.pop(var, None)
-    settings = use_home(tmp_path_factory.mktemp("gates") / "home")
-    from retail_assets.definitions import defs
-
+    settings = settings_for_home(tmp_path_factory.mktemp("gates") / "home")
     lake = Lake.from_uri(settings.lake_uri)
     lake.write_parquet(ONLINE_TABLE, products)
-    yield {"settings": settings, "defs": defs(), "lake": lake}
-    os.environ.clear()
-    os.environ.update(saved)
-    get_settings.cache_clear()
+    return {"settings": settings, "defs": build_definitions(settings), "lake": lake,
+            "instance": instance_of(settings)}
 
 
 # Small models: the flow is under test here, not the models (test_ml_training covers them).
@@ -53,7 +46,7 @@ def run_ml(ml_home, frame) -> tuple[dg.ExecuteInProcessResult, RunReport]:
     ml_home["lake"].write_parquet(TRAINING_TABLE, pa.Table.from_pandas(frame, preserve_index=False))
     job = ml_home["defs"].resolve_job_def("build_and_train")
     run_config = {**QUIET, "resources": {"ml_config": {"config": {"hyperparameters_json": json.dumps(SMALL)}}}}
-    result = job.execute_in_process(instance=dg.DagsterInstance.get(), asset_selection=ML_ASSETS,
+    result = job.execute_in_process(instance=ml_home["instance"], asset_selection=ML_ASSETS,
                                     raise_on_error=False, run_config=run_config)
     report = RunReport()
     _collect(result, report, "build_and_train")  # what `retail run` prints
@@ -132,7 +125,7 @@ def test_rollback_end_to_end_the_api_answers_with_the_earlier_version(ml_home, f
     assert retail(["registry", "--home", home, "list"]) == 0
     listing = capsys.readouterr().out
     assert f"* {earlier}  Production" in listing and f"  {later['version']}  Archived" in listing
-    from retail_assets.ml.registry import LocalRegistry
+    from retail_assets.registry.local import LocalRegistry
 
     log = LocalRegistry(ml_home["lake"].path(REGISTRY)).read_log()
     assert [(e["action"], e["version"], e["to_stage"], e["actor"]) for e in log[-2:]] == [

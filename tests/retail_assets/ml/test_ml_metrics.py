@@ -8,7 +8,6 @@ from retail_assets.ml.config import TrainingConfig
 from retail_assets.ml.metrics import (
     check_gates,
     classification_report,
-    confusion_matrix_png,
     evaluation_json,
     evaluation_png,
     evaluation_report,
@@ -56,12 +55,6 @@ def test_evaluation_json_has_exactly_the_cli_shape():
     assert doc["baskets"] == 12 and doc["excluded_xx"] == 4
     assert list(doc["per_class"]) == list(CLASSES)
     assert all(list(v) == ["precision", "recall", "f1"] for v in doc["per_class"].values())
-
-
-def test_confusion_matrix_png(tmp_path):
-    path = tmp_path / "cm.png"
-    data = confusion_matrix_png(classification_report(TRUE, PRED, CLASSES), path)
-    assert data.startswith(b"\x89PNG\r\n\x1a\n") and path.read_bytes() == data
 
 
 def test_gates_pass_a_good_model_and_fail_a_shuffled_label_model(baskets, candidates, config_factory):

@@ -1,10 +1,11 @@
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from retail_assets.ml.registry import LocalRegistry, ModelRegistry
-from serving.bundle import resolve_production
+from retail_assets.contract.registry_index import resolve_production
+from retail_assets.registry import ModelRegistry
+from retail_assets.registry.local import LocalRegistry
 
 LOG_KEYS = {"ts", "action", "version", "from_stage", "to_stage", "actor", "reason"}
 
@@ -12,7 +13,7 @@ LOG_KEYS = {"ts", "action", "version", "from_stage", "to_stage", "actor", "reaso
 @pytest.fixture
 def registry(tmp_path):
     ticks = iter(range(10_000))
-    start = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    start = datetime(2024, 1, 1, tzinfo=UTC)
     return LocalRegistry(tmp_path / "registry", clock=lambda: start + timedelta(seconds=next(ticks)))
 
 
@@ -168,7 +169,7 @@ def test_a_failed_index_write_changes_nothing(registry, monkeypatch):
     def fail(*args):
         raise OSError("disk full")
 
-    monkeypatch.setattr("retail_assets.ml.registry.os.replace", fail)
+    monkeypatch.setattr("retail_assets.contract.lake.os.replace", fail)
     with pytest.raises(OSError, match="disk full"):
         _register(registry, 0.8)
     assert registry.index_path.read_bytes() == index and registry.log_path.read_bytes() == log
@@ -187,3 +188,57 @@ def test_manual_promotion_by_an_operator(registry):
     registry.reject(v3, "leakage")
     with pytest.raises(ValueError, match="Rejected"):
         registry.promote(v3, "no")
+
+
+@pytest.mark.parametrize("metric", ["accuracy", "macro_f1", "min_class_precision"])
+def test_promotion_compares_production_rescored_on_the_configured_metric(tmp_path, candidates, products,
+                                                                        config_factory, metric):
+    """Production is re-scored on the candidate's rows *on the promotion metric*, never another one."""
+    from retail_assets.ml.export import export_onnx
+    from retail_assets.registry import open_registry
+    from retail_assets.registry.versions import register_model_version
+
+    model = candidates["logistic_regression"]
+    lake = str(tmp_path / "lake")
+    registry = open_registry("local", lake)
+    onnx = export_onnx(model.model, model.spec)
+    common = dict(onnx_bytes=onnx, model=model, product_table=products, lineage={}, config=config_factory(),
+                  metric=metric, tolerance=0.0)
+    first = register_model_version(registry, lake, **common)
+    assert first["promoted"] and first["comparison"]["production_version"] is None
+    second = register_model_version(registry, lake, **common)
+    comparison = second["comparison"]
+    assert comparison["metric"] == metric and comparison["production_value_source"] == "re-scored"
+    # Production is the same model on the same rows: re-scored, it scores what the candidate scores.
+    assert comparison["candidate_value"] == model.metrics[metric]
+    # (The graph answers as the native model on these rows, so the numbers agree exactly; macro-F1
+    # differs from accuracy and from min class precision here, so comparing another metric fails.)
+    assert comparison["production_value"] == pytest.approx(model.metrics[metric], abs=1e-12)
+    if metric != "macro_f1":
+        assert comparison["production_value"] != pytest.approx(model.metrics["macro_f1"], abs=1e-12)
+    assert second["promoted"]
+
+
+def test_import_copies_a_verified_bundle_between_lakes_and_keeps_its_id(tmp_path, candidates, products):
+    from retail_assets.contract.bundle import load_bundle
+    from retail_assets.contract.registry_index import resolve_production
+    from retail_assets.ml.config import TrainingConfig
+    from retail_assets.ml.export import export_onnx
+    from retail_assets.registry import open_registry
+    from retail_assets.registry.versions import import_version, register_model_version
+
+    dev_lake, prod_lake = str(tmp_path / "dev"), str(tmp_path / "prod")
+    dev, prod = open_registry("local", dev_lake), open_registry("local", prod_lake)
+    model = candidates["decision_tree"]
+    made = register_model_version(dev, dev_lake, onnx_bytes=export_onnx(model.model, model.spec), model=model,
+                                  product_table=products, lineage={"git_sha": "abc"}, config=TrainingConfig(),
+                                  metric="macro_f1", tolerance=0.0)
+    outcome = import_version(dev, dev_lake, prod, prod_lake, made["version"], promote=True, reason="release",
+                             actor="ci")
+    assert outcome["production"] == outcome["version"] == "v0001"
+    served = load_bundle(resolve_production(f"{prod_lake}/retail/artifacts/registry/index.json").bundle_uri)
+    assert served.bundle_id == made["bundle_id"] and served.version == "v0001"
+    assert served.manifest["lineage"]["imported_from"] == {"lake": dev_lake, "version": made["version"]}
+    assert served.uri.startswith(prod_lake)  # a copy in prod's own lake, not a pointer into dev's
+    assert [e["action"] for e in prod.read_log()] == ["register", "promote"]
+    assert json.loads((tmp_path / "dev/retail/artifacts/registry/index.json").read_text())["production"] == "v0001"

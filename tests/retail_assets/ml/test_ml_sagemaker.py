@@ -12,10 +12,10 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from retail_assets.lake import Lake
-from retail_assets.ml.registry import ModelRegistry, open_registry
-from retail_assets.ml.sagemaker_registry import SageMakerRegistry
+from retail_assets.contract.lake import Lake
 from retail_assets.ml.sagemaker_training import SageMakerTrainingSpec, train_on_sagemaker, training_job_request
+from retail_assets.registry import ModelRegistry, open_registry
+from retail_assets.registry.sagemaker import SageMakerRegistry
 
 ROLE = "arn:aws:iam::123456789012:role/mlops-dev-sagemaker"
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/mlops-dev-pipeline:abc123"
@@ -90,7 +90,7 @@ def test_promotion_rollback_and_rejection_in_a_model_package_group(registry, aws
     assert registry.production() == v2
 
     # Serving reads the mirrored index; the log has who/what/when/why of every change.
-    from serving.bundle import resolve_production
+    from retail_assets.contract.registry_index import resolve_production
 
     ref = resolve_production(f"{aws['lake_uri']}/retail/artifacts/registry/index.json")
     assert (ref.version, ref.bundle_uri) == (v2, f"{aws['lake_uri']}/retail/artifacts/models/v0002")
@@ -111,9 +111,10 @@ def test_open_registry_picks_sagemaker_and_refuses_unknown_backends(aws, tmp_pat
 
 
 def test_register_and_promote_writes_the_bundle_to_s3_and_serving_loads_it(aws, candidates, products):
+    from retail_assets.contract.bundle import load_bundle
+    from retail_assets.contract.registry_index import resolve_production
     from retail_assets.defs.ml.resources import RegistryResource
     from retail_assets.ml.export import export_onnx
-    from serving.bundle import load_bundle, resolve_production
 
     group = "g-" + uuid.uuid4().hex[:6]
     resource = RegistryResource(lake_uri=aws["lake_uri"], backend="sagemaker", model_package_group=group,
@@ -254,3 +255,39 @@ def test_a_failed_job_raises_with_its_reason():
     with pytest.raises(RuntimeError, match="Failed: AlgorithmError: no"):
         wait_for_job(Failing(), "job-1", log=log, poll_seconds=0)
     assert [line.split(": ", 1)[1] for line in log.lines] == ["InProgress / Training", "Failed / Failed"]
+
+
+def test_ci_promotes_and_rolls_back_prod_through_the_cli_never_touching_dev(aws, monkeypatch, candidates, products,
+                                                                            config_factory, capsys):
+    """The workflow's registry steps: RETAIL_DEPLOYMENT picks the bucket *and* the model package group."""
+    from retail_assets.cli import main as retail
+    from retail_assets.ml.export import export_onnx
+    from retail_assets.registry.versions import register_model_version
+    from retail_assets.settings import RetailSettings
+
+    for deployment in ("dev", "prod"):
+        boto3.client("s3").create_bucket(Bucket=f"mlops-{deployment}-retail")
+    monkeypatch.setenv("RETAIL_ENV", "aws")
+    monkeypatch.setenv("RETAIL_DEPLOYMENT", "dev")
+    monkeypatch.delenv("RETAIL_MODEL_PACKAGE_GROUP", raising=False)
+    assert RetailSettings().model_package_group == "mlops-dev-price-sensitivity"  # derived from the deployment
+    dev = SageMakerRegistry("mlops-dev-price-sensitivity", Lake.from_uri("s3://mlops-dev-retail"))
+    model = candidates["decision_tree"]
+    onnx = export_onnx(model.model, model.spec)
+    for _ in range(2):
+        register_model_version(dev, "s3://mlops-dev-retail", onnx_bytes=onnx, model=model, product_table=products,
+                               lineage={}, config=config_factory(), metric="macro_f1", tolerance=0.0)
+    dev_index = Lake.from_uri("s3://mlops-dev-retail").read_bytes("retail/artifacts/registry/index.json")
+
+    monkeypatch.setenv("RETAIL_DEPLOYMENT", "prod")
+    assert RetailSettings().model_package_group == "mlops-prod-price-sensitivity"
+    for version in ("v0001", "v0002"):
+        assert retail(["registry", "import", version, "--from-deployment", "dev", "--promote", "--reason", "ci"]) == 0
+        assert json.loads(capsys.readouterr().out)["production"] == version
+    assert retail(["registry", "rollback", "--reason", "smoke test failed"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"production": "v0001"}
+    prod = SageMakerRegistry("mlops-prod-price-sensitivity", Lake.from_uri("s3://mlops-prod-retail"))
+    assert prod.production() == "v0001" and [e["action"] for e in prod.read_log()][-2:] == ["rollback", "rollback"]
+    # dev's registry and index are untouched by prod's import and rollback
+    assert dev.production() == "v0002"
+    assert Lake.from_uri("s3://mlops-dev-retail").read_bytes("retail/artifacts/registry/index.json") == dev_index

@@ -5,9 +5,10 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 from xgboost import XGBClassifier
 
+from retail_assets.contract.encoding import encode
+from retail_assets.contract.features import CLASSES, default_spec
 from retail_assets.ml.config import TrainingConfig
 from retail_assets.ml.training import CANDIDATE_NAMES, build_candidate, encode_labels, temporal_split, train_candidates
-from serving.features import CLASSES, default_spec, encode
 
 
 def test_split_is_temporal_and_no_basket_is_on_both_sides(baskets):

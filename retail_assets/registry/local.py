@@ -1,11 +1,9 @@
-"""Model registry: versions of a bundle and their stages (contracts.md section 4).
+"""The registry as files in the lake: `index.json` (the current state, rewritten atomically by
+the lake's writer) and `log.jsonl` (one line per stage change or promotion decision,
+append-only) under retail/artifacts/registry.
 
-One interface (`ModelRegistry`), two implementations: `LocalRegistry` here (files under the
-lake) and `SageMakerRegistry` in `sagemaker_registry.py` (a SageMaker model package group);
-`open_registry` picks one. `LocalRegistry` keeps `index.json` (the current state, rewritten atomically) and `log.jsonl`
-(one line per stage change or promotion decision, append-only) in one directory. Beside the
-contract's `production` and `versions` keys the index holds `production_history`, the versions
-in the order they became Production, which is what `rollback` walks back through.
+Beside the contract's `production` and `versions` keys the index holds `production_history`,
+the versions in the order they became Production, which is what `rollback` walks back through.
 """
 
 from __future__ import annotations
@@ -14,92 +12,28 @@ import copy
 import fcntl
 import json
 import os
-import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, Protocol, Sequence, runtime_checkable
+from typing import Any
 
-PRODUCTION, CHALLENGER, ARCHIVED, REJECTED = "Production", "Challenger", "Archived", "Rejected"
-STAGES = (PRODUCTION, CHALLENGER, ARCHIVED, REJECTED)
-
-
-@dataclass(frozen=True)
-class PromotionDecision:
-    version: str
-    promoted: bool
-    reason: str
-    metric: str
-    candidate_value: float
-    production_version: str | None
-    production_value: float | None
-    production_value_source: str | None  # "stored" (its registered metrics) or "re-scored" (by the caller)
-    tolerance: float
-    gates_failed: tuple[str, ...]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "gates_failed": list(self.gates_failed)}
-
-
-@runtime_checkable
-class ModelRegistry(Protocol):
-    def next_version(self) -> str: ...
-    def register(self, bundle_uri: str, bundle_info: Mapping[str, Any], metrics: Mapping[str, Any], *,
-                 actor: str = ...) -> str: ...
-    def promote(self, version: str, reason: str, *, actor: str = ...) -> None: ...
-    def promote_if_better(self, version: str, metric: str = ..., tolerance: float = ...,
-                          gates_failed: Sequence[str] = ..., *, production_value: float | None = ...,
-                          actor: str = ...) -> PromotionDecision: ...
-    def rollback(self, reason: str, *, actor: str = ...) -> str: ...
-    def reject(self, version: str, reason: str, *, actor: str = ...) -> None: ...
-    def list_versions(self) -> dict[str, dict[str, Any]]: ...
-    def production(self) -> str | None: ...
-    def get(self, version: str) -> dict[str, Any]: ...
-    def read_log(self) -> list[dict[str, Any]]: ...
-
-
-def open_registry(backend: str, lake_uri: str, *, model_package_group: str | None = None,
-                  region: str | None = None) -> ModelRegistry:
-    """The registry of a deployment: "local" (files under the lake) or "sagemaker" (a model package group).
-
-    Either way the registry's index.json and log.jsonl sit under retail/artifacts/registry in
-    the lake, which is what serving reads.
-    """
-    from retail_assets.lake import Lake
-
-    lake = Lake.from_uri(lake_uri)
-    if backend == "local":
-        if not lake.is_local:
-            raise ValueError(f"the local registry needs a local lake, got {lake_uri}; use the sagemaker backend")
-        return LocalRegistry(lake.path(REGISTRY_PREFIX))
-    if backend == "sagemaker":
-        from retail_assets.ml.sagemaker_registry import SageMakerRegistry
-
-        if not model_package_group:
-            raise ValueError("the sagemaker registry needs a model package group name")
-        return SageMakerRegistry(model_package_group, lake, region=region)
-    raise ValueError(f"unknown registry backend {backend!r}; expected 'local' or 'sagemaker'")
-
-
-REGISTRY_PREFIX = "retail/artifacts/registry"
-
-
-def decide_promotion(version: str, candidate: float, current: str | None, production_value: float | None,
-                     source: str | None, metric: str, tolerance: float,
-                     gates_failed: Sequence[str]) -> PromotionDecision:
-    """The promotion rule both registries apply: gates first, then not worse than Production - tolerance."""
-    if gates_failed:
-        promoted, reason = False, "failed gates: " + "; ".join(gates_failed)
-    elif current is None:
-        promoted, reason = True, "no Production version yet"
-    elif candidate >= production_value - tolerance:
-        promoted, reason = True, f"{metric} {candidate:.4f} >= {current}'s {production_value:.4f} - {tolerance}"
-    else:
-        promoted, reason = False, f"{metric} {candidate:.4f} < {current}'s {production_value:.4f} - {tolerance}"
-    return PromotionDecision(version, promoted, reason, metric, candidate, current,
-                             None if current is None else float(production_value), source,
-                             tolerance, tuple(gates_failed))
+from retail_assets.contract.lake import Lake
+from retail_assets.registry.base import (
+    ARCHIVED,
+    CHALLENGER,
+    PRODUCTION,
+    REJECTED,
+    PromotionDecision,
+    decide_promotion,
+    entry_of,
+    event,
+    index_bytes,
+    log_bytes,
+    metric_of,
+    next_version_of,
+    parse_log,
+)
 
 
 class LocalRegistry:
@@ -107,7 +41,7 @@ class LocalRegistry:
         self.root = Path(root)
         self.index_path = self.root / "index.json"
         self.log_path = self.root / "log.jsonl"
-        self._clock = clock or (lambda: datetime.now(timezone.utc))
+        self._clock = clock or (lambda: datetime.now(UTC))
 
     def _read(self) -> dict[str, Any]:
         if not self.index_path.exists():
@@ -123,15 +57,15 @@ class LocalRegistry:
         return self._read()["production"]
 
     def get(self, version: str) -> dict[str, Any]:
-        return _entry(self._read(), version)
+        return entry_of(self._read(), version)
 
     def read_log(self) -> list[dict[str, Any]]:
         if not self.log_path.exists():
             return []
-        return [json.loads(line) for line in self.log_path.read_text().splitlines() if line]
+        return parse_log(self.log_path.read_bytes())
 
     def next_version(self) -> str:
-        return _next_version(self._read())
+        return next_version_of(self._read())
 
     @contextmanager
     def _change(self) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]]]]:
@@ -151,21 +85,11 @@ class LocalRegistry:
 
     def _write_index(self, index: dict[str, Any]) -> None:
         # Serving polls this file: a reader must see the old or the new index, never half of one.
-        handle = tempfile.NamedTemporaryFile("w", dir=self.root, prefix=".index-", suffix=".tmp", delete=False)
-        try:
-            with handle:
-                json.dump(index, handle, indent=2, allow_nan=False)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(handle.name, self.index_path)
-        finally:
-            if os.path.exists(handle.name):
-                os.remove(handle.name)
+        Lake.from_uri(str(self.root)).write_bytes(self.index_path.name, index_bytes(index))
 
     def _append_log(self, events: list[dict[str, Any]]) -> None:
-        with open(self.log_path, "a") as log:
-            for event in events:
-                log.write(json.dumps(event, allow_nan=False) + "\n")
+        with open(self.log_path, "ab") as log:
+            log.write(log_bytes(events))
             log.flush()
             os.fsync(log.fileno())
 
@@ -174,9 +98,8 @@ class LocalRegistry:
 
     def _move(self, index: dict[str, Any], events: list[dict[str, Any]], version: str, to_stage: str, *,
               action: str, actor: str, reason: str, **details: Any) -> None:
-        entry = _entry(index, version)
-        events.append({"ts": self._now(), "action": action, "version": version, "from_stage": entry["stage"],
-                       "to_stage": to_stage, "actor": actor, "reason": reason, **details})
+        entry = entry_of(index, version)
+        events.append(event(self._now(), action, version, entry["stage"], to_stage, actor, reason, **details))
         entry["stage"] = to_stage
         entry["stage_changed_at"] = events[-1]["ts"]
 
@@ -192,7 +115,7 @@ class LocalRegistry:
                  actor: str = "pipeline") -> str:
         """Add a bundle as a new Challenger version; returns the version (v0001, v0002, ...)."""
         with self._change() as (index, events):
-            version = _next_version(index)
+            version = next_version_of(index)
             written = bundle_info.get("version")
             if written is not None and written != version:
                 # bundle.json names its version; the index must not file it under another.
@@ -209,14 +132,13 @@ class LocalRegistry:
                 "lineage": copy.deepcopy(dict(bundle_info.get("lineage", {}))),
                 "stage_changed_at": now,
             }
-            events.append({"ts": now, "action": "register", "version": version, "from_stage": None,
-                           "to_stage": CHALLENGER, "actor": actor, "reason": f"registered {bundle_uri}"})
+            events.append(event(now, "register", version, None, CHALLENGER, actor, f"registered {bundle_uri}"))
         return version
 
     def promote(self, version: str, reason: str, *, actor: str = "pipeline") -> None:
         """Make `version` Production unconditionally (an operator's decision); the old one is Archived."""
         with self._change() as (index, events):
-            stage = _entry(index, version)["stage"]
+            stage = entry_of(index, version)["stage"]
             if stage not in (CHALLENGER, ARCHIVED):
                 raise ValueError(f"{version} is {stage}; only a Challenger or Archived version can be promoted")
             self._make_production(index, events, version, action="promote", actor=actor, reason=reason)
@@ -232,14 +154,14 @@ class LocalRegistry:
         the version a Challenger; the decision is logged and kept in the version's entry.
         """
         with self._change() as (index, events):
-            entry = _entry(index, version)
+            entry = entry_of(index, version)
             if entry["stage"] != CHALLENGER:
                 raise ValueError(f"{version} is {entry['stage']}; only a Challenger can be promoted on merit")
-            candidate = _metric(entry, metric, version)
+            candidate = metric_of(entry, metric, version)
             current = index["production"]
             source = None
             if current is not None and production_value is None:
-                production_value, source = _metric(_entry(index, current), metric, current), "stored"
+                production_value, source = metric_of(entry_of(index, current), metric, current), "stored"
             elif current is not None:
                 source = "re-scored"
             decision = decide_promotion(version, candidate, current, production_value, source, metric,
@@ -250,9 +172,8 @@ class LocalRegistry:
                 self._make_production(index, events, version, action="promote", actor=actor, reason=reason,
                                       comparison=decision.to_dict())
             else:
-                events.append({"ts": self._now(), "action": "promotion_refused", "version": version,
-                               "from_stage": CHALLENGER, "to_stage": CHALLENGER, "actor": actor, "reason": reason,
-                               "comparison": decision.to_dict()})
+                events.append(event(self._now(), "promotion_refused", version, CHALLENGER, CHALLENGER, actor, reason,
+                                    comparison=decision.to_dict()))
         return decision
 
     def rollback(self, reason: str, *, actor: str = "pipeline") -> str:
@@ -265,7 +186,7 @@ class LocalRegistry:
             if history and history[-1] == current:
                 history.pop()
             # Skip versions rejected since they served: they must not come back by rollback.
-            while history and _entry(index, history[-1])["stage"] != ARCHIVED:
+            while history and entry_of(index, history[-1])["stage"] != ARCHIVED:
                 history.pop()
             if not history:
                 raise ValueError(f"no earlier Production version to roll back to from {current}")
@@ -277,7 +198,7 @@ class LocalRegistry:
 
     def reject(self, version: str, reason: str, *, actor: str = "pipeline") -> None:
         with self._change() as (index, events):
-            stage = _entry(index, version)["stage"]
+            stage = entry_of(index, version)["stage"]
             if stage == PRODUCTION:
                 raise ValueError(f"{version} is Production; roll back or promote another version first")
             if stage == REJECTED:
@@ -285,19 +206,3 @@ class LocalRegistry:
             self._move(index, events, version, REJECTED, action="reject", actor=actor, reason=reason)
 
 
-def _entry(index: dict[str, Any], version: str) -> dict[str, Any]:
-    try:
-        return index["versions"][version]
-    except KeyError:
-        raise KeyError(f"unknown model version {version!r}; known: {sorted(index['versions'])}") from None
-
-
-def _metric(entry: dict[str, Any], metric: str, version: str) -> float:
-    if metric not in entry["metrics"]:
-        raise KeyError(f"{version} has no metric {metric!r} (has {sorted(entry['metrics'])})")
-    return float(entry["metrics"][metric])
-
-
-def _next_version(index: dict[str, Any]) -> str:
-    numbers = [int(v[1:]) for v in index["versions"]]
-    return f"v{max(numbers, default=0) + 1:04d}"

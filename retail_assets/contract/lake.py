@@ -14,7 +14,10 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import shutil
+import tempfile
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlparse
@@ -56,15 +59,17 @@ class Lake:
     uri: str
 
     @classmethod
-    def from_uri(cls, uri: str) -> "Lake":
+    def from_uri(cls, uri: str) -> Lake:
         parsed = urlparse(uri)
         if parsed.scheme == "s3":
-            from retail_assets.settings import s3_connection
+            from retail_assets.settings import s3_connection  # the one module that reads the environment
 
             fs = _s3_filesystem(*s3_connection())
             root = f"{parsed.netloc}{parsed.path}".rstrip("/")
             return cls(fs=fs, root=root, uri=uri.rstrip("/"))
-        local = os.path.abspath(uri)
+        if parsed.scheme not in ("", "file"):
+            raise ValueError(f"a lake is a local folder or s3://bucket[/prefix], not {uri}")
+        local = os.path.abspath(parsed.path if parsed.scheme == "file" else uri)
         os.makedirs(local, exist_ok=True)
         return cls(fs=pafs.LocalFileSystem(), root=local, uri=local)
 
@@ -156,6 +161,40 @@ class Lake:
             for tmp in staged.values():
                 if os.path.exists(tmp):
                     os.remove(tmp)
+
+    def write_directory(self, prefix: str, files: Mapping[str, bytes]) -> None:
+        """Replace directory `prefix` with exactly `files` (name -> bytes), atomically.
+
+        Locally the files are written into a temporary directory beside it, which is renamed
+        into place (an existing directory is moved aside first, since rename cannot replace a
+        non-empty one), so a killed write leaves a `.tmp-*` directory and never half of one.
+        On S3 the objects are put in the order given: name the commit marker last.
+        """
+        if not self.is_local:
+            for name, data in files.items():
+                self.write_bytes(f"{prefix}/{name}", data)
+            return
+        target = self.path(prefix)
+        parent = os.path.dirname(target)
+        os.makedirs(parent, exist_ok=True)
+        staging = tempfile.mkdtemp(prefix=f".tmp-{os.path.basename(target)}-", dir=parent)
+        try:
+            for name, data in files.items():
+                with open(os.path.join(staging, name), "wb") as f:
+                    f.write(data)
+                    f.flush()
+                    os.fsync(f.fileno())
+            if os.path.exists(target):
+                retired = tempfile.mkdtemp(prefix=f".old-{os.path.basename(target)}-", dir=parent)
+                os.replace(target, os.path.join(retired, "old"))
+                os.replace(staging, target)
+                shutil.rmtree(retired)
+            else:
+                os.replace(staging, target)
+            _fsync_dir(parent)
+        finally:
+            if os.path.exists(staging):
+                shutil.rmtree(staging)
 
     @staticmethod
     def _stage(target: str, data: bytes) -> str:

@@ -19,68 +19,37 @@ and the log keeps who/what/when/why of every stage change.
 
 from __future__ import annotations
 
-import hashlib
-import json
-from datetime import datetime, timezone
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
 
-from retail_assets.lake import Lake
-from retail_assets.ml.registry import (
+from retail_assets.contract.lake import Lake
+from retail_assets.contract.lake_keys import REGISTRY_INDEX, REGISTRY_LOG
+from retail_assets.registry.base import (
     ARCHIVED,
     CHALLENGER,
     PRODUCTION,
-    REGISTRY_PREFIX,
     REJECTED,
     PromotionDecision,
     decide_promotion,
+    event,
+    index_bytes,
+    log_bytes,
+    metric_of,
+    parse_log,
 )
-
-PENDING, APPROVED, SM_REJECTED = "PendingManualApproval", "Approved", "Rejected"
-METRIC_KEYS = ("accuracy", "macro_f1", "macro_precision", "macro_recall", "min_class_precision",
-               "worst_segment_macro_f1", "worst_segment_accuracy")
-VALUE_LIMIT = 1024  # CustomerMetadataProperties values
-
-
-def _clip(text: Any) -> str:
-    text = str(text)
-    return text if len(text) <= VALUE_LIMIT else text[: VALUE_LIMIT - 1] + "…"
-
-
-def _properties(values: Mapping[str, Any]) -> dict[str, str]:
-    """CustomerMetadataProperties: strings of 1..1,024 characters (empty values are left out)."""
-    return {k: _clip(v) for k, v in values.items() if v is not None and str(v) != ""}
-
-
-def _weeks(weeks: Sequence[int]) -> str:
-    return f"{weeks[0]}..{weeks[-1]} ({len(weeks)})" if weeks else ""
-
-
-def package_properties(version: str, bundle_uri: str, bundle_info: Mapping[str, Any],
-                       metrics: Mapping[str, Any]) -> dict[str, str]:
-    """CustomerMetadataProperties of a new version: identity, headline metrics, lineage."""
-    lineage = bundle_info.get("lineage", {}) or {}
-    features = list(lineage.get("features", []))
-    props = {
-        "version": version,
-        "stage": CHALLENGER,
-        "bundle_uri": bundle_uri,
-        "bundle_id": bundle_info["bundle_id"],
-        "model_name": bundle_info["model_name"],
-        "created_at": bundle_info.get("created_at", ""),
-        **{f"metric.{k}": repr(float(metrics[k])) for k in METRIC_KEYS if k in metrics},
-        "lineage.train_weeks": _weeks(lineage.get("train_weeks", [])),
-        "lineage.validation_weeks": ",".join(map(str, lineage.get("validation_weeks", []))),
-        "lineage.n_train": str(lineage.get("n_train", "")),
-        "lineage.n_valid": str(lineage.get("n_valid", "")),
-        "lineage.git_sha": str(lineage.get("git_sha") or ""),
-        "lineage.dbt_manifest_sha256": str(lineage.get("dbt_manifest_sha256") or ""),
-        "lineage.n_features": str(len(features)),
-        "lineage.features_sha256": hashlib.sha256(json.dumps(features).encode()).hexdigest(),
-        "lineage.features": ",".join(features),
-        "lineage.libraries": ",".join(f"{k}={v}" for k, v in (lineage.get("libraries") or {}).items()),
-        "lineage.dagster_run_id": str(lineage.get("dagster_run_id") or ""),
-    }
-    return _properties(props)
+from retail_assets.registry.sagemaker_packages import (
+    APPROVED,
+    PENDING,
+    SM_REJECTED,
+    clip,
+    entry_from_package,
+    package_properties,
+    production_of,
+    properties,
+    stage_of,
+    weeks_text,
+)
 
 
 class SageMakerRegistry:
@@ -93,9 +62,13 @@ class SageMakerRegistry:
         self.group = group
         self.lake = lake
         self.client = client
-        self._clock = clock or (lambda: datetime.now(timezone.utc))
+        self._clock = clock or (lambda: datetime.now(UTC))
 
     # ------------------------------------------------------------------ reading
+
+    def _location(self, bundle_uri: str) -> str:
+        """A bundle's full URI: the registry files bundles of its lake by their lake key."""
+        return bundle_uri.rstrip("/") if "://" in bundle_uri else self.lake.uri_of(bundle_uri)
 
     def _now(self) -> str:
         return self._clock().isoformat(timespec="milliseconds")
@@ -134,46 +107,13 @@ class SageMakerRegistry:
             packages[f"v{int(described['ModelPackageVersion']):04d}"] = described
         return dict(sorted(packages.items()))
 
-    @staticmethod
-    def _stage(package: Mapping[str, Any], production: str | None, version: str) -> str:
-        status = package.get("ModelApprovalStatus")
-        recorded = (package.get("CustomerMetadataProperties") or {}).get("stage")
-        if status == APPROVED:
-            return PRODUCTION if version == production else ARCHIVED
-        if status == SM_REJECTED:
-            return ARCHIVED if recorded == ARCHIVED else REJECTED
-        return CHALLENGER
-
-    @staticmethod
-    def _production_of(packages: Mapping[str, Mapping[str, Any]]) -> str | None:
-        approved = [v for v, p in packages.items() if p.get("ModelApprovalStatus") == APPROVED]
-        return max(approved) if approved else None
-
-    def _entry(self, version: str, package: Mapping[str, Any], production: str | None) -> dict[str, Any]:
-        props = dict(package.get("CustomerMetadataProperties") or {})
-        metrics = {k.removeprefix("metric."): float(v) for k, v in props.items() if k.startswith("metric.")}
-        lineage = {k.removeprefix("lineage."): v for k, v in props.items() if k.startswith("lineage.")}
-        return {
-            "stage": self._stage(package, production, version),
-            "bundle_uri": props.get("bundle_uri"),
-            "bundle_id": props.get("bundle_id"),
-            "model_name": props.get("model_name"),
-            "metrics": metrics,
-            "created_at": props.get("created_at"),
-            "lineage": lineage,
-            "model_package_arn": package["ModelPackageArn"],
-            "approval_status": package.get("ModelApprovalStatus"),
-            "approval_description": package.get("ApprovalDescription"),
-            "previous_production": props.get("previous_production"),
-        }
-
     def list_versions(self) -> dict[str, dict[str, Any]]:
         packages = self._packages()
-        production = self._production_of(packages)
-        return {v: self._entry(v, p, production) for v, p in packages.items()}
+        production = production_of(packages)
+        return {v: entry_from_package(v, p, production) for v, p in packages.items()}
 
     def production(self) -> str | None:
-        return self._production_of(self._packages())
+        return production_of(self._packages())
 
     def get(self, version: str) -> dict[str, Any]:
         versions = self.list_versions()
@@ -185,23 +125,21 @@ class SageMakerRegistry:
         return f"v{len(self._packages()) + 1:04d}"
 
     def read_log(self) -> list[dict[str, Any]]:
-        key = f"{REGISTRY_PREFIX}/log.jsonl"
-        if not self.lake.exists(key):
+        if not self.lake.exists(REGISTRY_LOG):
             return []
-        return [json.loads(line) for line in self.lake.read_bytes(key).decode().splitlines() if line]
+        return parse_log(self.lake.read_bytes(REGISTRY_LOG))
 
     # ------------------------------------------------------------------ writing
 
     def _publish(self, events: list[dict[str, Any]]) -> None:
         """Append the events to log.jsonl and rewrite index.json from SageMaker's current state."""
-        log_key = f"{REGISTRY_PREFIX}/log.jsonl"
-        old = self.lake.read_bytes(log_key) if self.lake.exists(log_key) else b""
-        self.lake.write_bytes(log_key, old + b"".join(json.dumps(e, allow_nan=False).encode() + b"\n" for e in events))
+        old = self.lake.read_bytes(REGISTRY_LOG) if self.lake.exists(REGISTRY_LOG) else b""
+        self.lake.write_bytes(REGISTRY_LOG, old + log_bytes(events))
         versions = self.list_versions()
         production = next((v for v, e in versions.items() if e["stage"] == PRODUCTION), None)
         index = {"production": production, "versions": versions,
                  "source": f"sagemaker model package group {self.group}"}
-        self.lake.write_bytes(f"{REGISTRY_PREFIX}/index.json", json.dumps(index, indent=2, allow_nan=False).encode())
+        self.lake.write_bytes(REGISTRY_INDEX, index_bytes(index))
 
     def _set(self, package: Mapping[str, Any], status: str, stage: str, reason: str,
              extra: Mapping[str, str] | None = None) -> None:
@@ -210,13 +148,12 @@ class SageMakerRegistry:
                  "stage_changed_at": self._now(), **(extra or {})}
         self.client.update_model_package(
             ModelPackageArn=package["ModelPackageArn"], ModelApprovalStatus=status,
-            ApprovalDescription=_clip(reason), CustomerMetadataProperties=_properties(props),
+            ApprovalDescription=clip(reason), CustomerMetadataProperties=properties(props),
         )
 
     def _event(self, action: str, version: str, from_stage: str | None, to_stage: str, actor: str, reason: str,
                **details: Any) -> dict[str, Any]:
-        return {"ts": self._now(), "action": action, "version": version, "from_stage": from_stage,
-                "to_stage": to_stage, "actor": actor, "reason": reason, **details}
+        return event(self._now(), action, version, from_stage, to_stage, actor, reason, **details)
 
     def register(self, bundle_uri: str, bundle_info: Mapping[str, Any], metrics: Mapping[str, Any], *,
                  actor: str = "pipeline") -> str:
@@ -229,12 +166,12 @@ class SageMakerRegistry:
         lineage = bundle_info.get("lineage", {}) or {}
         request: dict[str, Any] = {
             "ModelPackageGroupName": self.group,
-            "ModelPackageDescription": _clip(f"{bundle_info['model_name']} bundle {bundle_info['bundle_id'][:12]} "
-                                             f"trained on weeks {_weeks(lineage.get('train_weeks', []))}"),
+            "ModelPackageDescription": clip(f"{bundle_info['model_name']} bundle {bundle_info['bundle_id'][:12]} "
+                                             f"trained on weeks {weeks_text(lineage.get('train_weeks', []))}"),
             "ModelApprovalStatus": PENDING,
             "CustomerMetadataProperties": package_properties(version, bundle_uri, bundle_info, metrics),
             "ModelMetrics": {"ModelQuality": {"Statistics": {
-                "ContentType": "application/json", "S3Uri": f"{bundle_uri.rstrip('/')}/metrics.json"}}},
+                "ContentType": "application/json", "S3Uri": f"{self._location(bundle_uri)}/metrics.json"}}},
         }
         metadata = {k: v for k, v in {"CommitId": lineage.get("git_sha"),
                                       "GeneratedBy": f"dagster run {lineage['dagster_run_id']}" if lineage.get("dagster_run_id") else None,
@@ -251,8 +188,8 @@ class SageMakerRegistry:
 
     def _make_production(self, packages, version: str, *, actor: str, reason: str, action: str,
                          extra: Mapping[str, str] | None = None, **details: Any) -> list[dict[str, Any]]:
-        current = self._production_of(packages)
-        stage = self._stage(packages[version], current, version)
+        current = production_of(packages)
+        stage = stage_of(packages[version], current, version)
         props = {**(extra or {}), **({"previous_production": current} if current and current != version else {})}
         self._set(packages[version], APPROVED, PRODUCTION, reason, props)
         events = [self._event(action, version, stage, PRODUCTION, actor, reason, **details)]
@@ -265,7 +202,7 @@ class SageMakerRegistry:
         packages = self._packages()
         if version not in packages:
             raise KeyError(f"unknown model version {version!r}; known: {sorted(packages)}")
-        stage = self._stage(packages[version], self._production_of(packages), version)
+        stage = stage_of(packages[version], production_of(packages), version)
         if stage not in (CHALLENGER, ARCHIVED):
             raise ValueError(f"{version} is {stage}; only a Challenger or Archived version can be promoted")
         self._publish(self._make_production(packages, version, actor=actor, reason=reason, action="promote"))
@@ -276,14 +213,14 @@ class SageMakerRegistry:
         packages = self._packages()
         if version not in packages:
             raise KeyError(f"unknown model version {version!r}; known: {sorted(packages)}")
-        current = self._production_of(packages)
-        entries = {v: self._entry(v, p, current) for v, p in packages.items()}
+        current = production_of(packages)
+        entries = {v: entry_from_package(v, p, current) for v, p in packages.items()}
         if entries[version]["stage"] != CHALLENGER:
             raise ValueError(f"{version} is {entries[version]['stage']}; only a Challenger can be promoted on merit")
-        candidate = _metric(entries[version], metric, version)
+        candidate = metric_of(entries[version], metric, version)
         source = None
         if current is not None and production_value is None:
-            production_value, source = _metric(entries[current], metric, current), "stored"
+            production_value, source = metric_of(entries[current], metric, current), "stored"
         elif current is not None:
             source = "re-scored"
         decision = decide_promotion(version, candidate, current, production_value, source, metric, tolerance,
@@ -304,7 +241,7 @@ class SageMakerRegistry:
 
     def rollback(self, reason: str, *, actor: str = "pipeline") -> str:
         packages = self._packages()
-        current = self._production_of(packages)
+        current = production_of(packages)
         if current is None:
             raise ValueError("no Production version to roll back from")
         def before(version: str) -> str | None:
@@ -312,7 +249,7 @@ class SageMakerRegistry:
 
         previous, seen = before(current), {current}
         # Skip versions rejected since they served: they must not come back by rollback.
-        while previous in packages and previous not in seen and self._stage(packages[previous], current, previous) != ARCHIVED:
+        while previous in packages and previous not in seen and stage_of(packages[previous], current, previous) != ARCHIVED:
             seen.add(previous)
             previous = before(previous)
         if previous in seen:
@@ -330,7 +267,7 @@ class SageMakerRegistry:
         packages = self._packages()
         if version not in packages:
             raise KeyError(f"unknown model version {version!r}; known: {sorted(packages)}")
-        stage = self._stage(packages[version], self._production_of(packages), version)
+        stage = stage_of(packages[version], production_of(packages), version)
         if stage == PRODUCTION:
             raise ValueError(f"{version} is Production; roll back or promote another version first")
         if stage == REJECTED:
@@ -338,8 +275,3 @@ class SageMakerRegistry:
         self._set(packages[version], SM_REJECTED, REJECTED, reason)
         self._publish([self._event("reject", version, stage, REJECTED, actor, reason)])
 
-
-def _metric(entry: Mapping[str, Any], metric: str, version: str) -> float:
-    if metric not in entry["metrics"]:
-        raise KeyError(f"{version} has no metric {metric!r} (has {sorted(entry['metrics'])})")
-    return float(entry["metrics"][metric])
