@@ -27,13 +27,23 @@ setup: $(VENV)/.synced dbt_project/target/manifest.json
 infra-tools:
 	bash infra/bin/setup-tools.sh
 
+# Headless Chromium and its driver (the page's browser test) and wrk (bench-serve), from Debian,
+# when missing; the tests that need them skip, saying why, where they cannot be installed.
+.PHONY: test-tools bench-serve
+test-tools:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null && command -v wrk >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver wrk >/dev/null; } \
+			|| echo "test-tools: could not install chromium/chromium-driver/wrk: the tests that need them will skip"; \
+	else echo "test-tools: chromium, chromium-driver or wrk missing and apt-get unavailable (not root?): the browser test will skip"; fi
+
 demo: setup
 	rm -rf $(DEMO)
 	$(BIN)/retail sample --weeks 8 --baskets 400 --out $(DEMO)/landing
 	$(BIN)/retail run --landing $(DEMO)/landing --home $(DEMO)/home
 
 # The tests, then the static checks: ruff (pyproject's configuration) and mypy over the code.
-test: setup infra-tools
+test: setup infra-tools test-tools
 	$(BIN)/python -m pytest -q
 	$(BIN)/ruff check retail_assets serving tests
 	$(BIN)/mypy
@@ -57,6 +67,23 @@ bench-ingest: setup
 BENCH_HOME ?= $(DEMO)/home
 bench-train: setup
 	$(BIN)/python -m retail_assets.bench.train --home $(BENCH_HOME)
+
+# The API as deployed (uvicorn, workers = cores) on a trained home (default: the demo's; `make demo`
+# builds it), driven by wrk at c=1 and c=8: /health as the ceiling, /predict with one real 10-line
+# basket, and a batch of 1,000 baskets. Figures in docs/benchmarks.md.
+SERVE_HOME ?= $(DEMO)/home
+bench-serve: setup test-tools
+	@test -f $(SERVE_HOME)/lake/retail/artifacts/registry/index.json || { echo "no trained home at $(SERVE_HOME): run make demo (or SERVE_HOME=DIR)"; exit 2; }
+	$(BIN)/python -m serving.bench_http --home $(SERVE_HOME)
+
+# One new week (WEEK_FILE) on top of a trained home (WEEK_HOME, default the demo's): land, raw, dbt
+# incremental, features, scores, quality, drift; no retrain. Ends with one JSON line (seconds_median).
+WEEK_HOME ?= $(DEMO)/home
+WEEK_FILE ?=
+.PHONY: bench-week
+bench-week: setup
+	@test -n "$(WEEK_FILE)" || { echo "WEEK_FILE=path/to/transactions_YYYYWW.csv[.gz]: a week newer than $(WEEK_HOME)'s"; exit 2; }
+	$(BIN)/python -m retail_assets.bench.week --home $(WEEK_HOME) --file "$(WEEK_FILE)" --repeat 3
 
 # dbt silver+gold on every real week from nothing, then one new week incrementally.
 bench-dbt: setup

@@ -1,4 +1,4 @@
-"""`retail`: the platform's command line (sample, run, score, evaluate, serve, registry).
+"""`retail`: the platform's command line (sample, run, replay, score, evaluate, serve, registry).
 
 `--home DIR` (default $RETAIL_HOME or ./.retail) is accepted after every subcommand and
 action; the command builds that home's settings and hands them on, so nothing travels
@@ -35,6 +35,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from retail_assets.definitions import build_definitions
+    from retail_assets.home_lock import hold_home
     from retail_assets.pipeline import run_pipeline
     from retail_assets.summary import print_summary
 
@@ -42,8 +43,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not landing.is_dir():
         raise FileNotFoundError(f"--landing {landing}: no such folder")
     settings = _settings(args)
-    report = run_pipeline(landing, settings, build_definitions(settings))
-    print_summary(report, settings)
+    with hold_home(settings.home, wait_seconds=args.wait):
+        report = run_pipeline(landing, settings, build_definitions(settings))
+        print_summary(report, settings)
     if not report.ok:
         print("\nFAILED:", file=sys.stderr)
         for line in report.refused:
@@ -54,6 +56,36 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(f"  failed check  {line}", file=sys.stderr)
         return 1
     return 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from retail_assets.definitions import build_definitions
+    from retail_assets.home_lock import hold_home
+    from retail_assets.replay import WeekLine, replay
+
+    landing = Path(args.landing)
+    if not landing.is_dir():
+        raise FileNotFoundError(f"--landing {landing}: no such folder")
+    settings = _settings(args)
+
+    def figure(value: float | None, digits: int = 4) -> str:
+        return "-" if value is None else f"{value:.{digits}f}"
+
+    def emit(line: WeekLine) -> None:
+        if args.json:
+            print(json.dumps(line.to_json()), flush=True)
+        else:
+            print(f"{line.week}  {line.model_version or '-':6} snapshot {line.snapshot_week or '-'}  "
+                  f"baskets {line.baskets if line.baskets is not None else '-':>6}  accuracy {figure(line.accuracy)}  "
+                  f"macro-F1 {figure(line.macro_f1)}  drift {figure(line.drift, 3)}  {line.action:8} "
+                  f"{line.seconds:6.1f}s  {line.reason}", flush=True)
+
+    with hold_home(settings.home, wait_seconds=args.wait):
+        report = replay(landing, settings, build_definitions(settings), emit=emit)
+    print(f"trend {report.trend_png or '(no week was scored)'}", file=sys.stderr if args.json else sys.stdout)
+    for problem in report.problems:
+        print(f"  problem  {problem}", file=sys.stderr)
+    return 1 if report.problems else 0
 
 
 def _bundle(args: argparse.Namespace):
@@ -89,7 +121,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     print(f"serving the Production model of {settings.home} on http://{args.host}:{args.port}", file=sys.stderr)
     command = [sys.executable, "-m", "uvicorn", "serving.app:app", "--host", args.host, "--port", str(args.port),
-               "--workers", str(args.workers), "--log-level", "info"]
+               "--workers", str(args.workers), "--log-level", "info", "--no-access-log"]
     try:
         return subprocess.call(command, env=settings.serving_env())
     except KeyboardInterrupt:
@@ -125,7 +157,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", parents=[home], help="materialize the whole graph for every weekly file in a folder")
     p.add_argument("--landing", required=True)
+    p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                   help="wait this long for another command holding the home (default: fail at once)")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("replay", parents=[home],
+                       help="feed a folder's weeks one at a time through the weekly loop, a line per week")
+    p.add_argument("--landing", required=True)
+    p.add_argument("--json", action="store_true", help="one JSON object per week")
+    p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                   help="wait this long for another command holding the home (default: fail at once)")
+    p.set_defaults(func=cmd_replay)
 
     for name, func, helptext in (("score", cmd_score, "basket-level predictions to Parquet"),
                                  ("evaluate", cmd_evaluate, "metrics on labelled weekly files, one JSON line")):

@@ -16,10 +16,12 @@ def build_definitions(settings: RetailSettings) -> dg.Definitions:
     from retail_assets.defs.dbt.assets import build_dbt_assets
     from retail_assets.defs.dbt.project import dbt_project
     from retail_assets.defs.resources import resources_for
+    from retail_assets.progress import progress_logger
 
     return dg.Definitions.merge(
         dg.load_from_defs_folder(path_within_project=Path(__file__).parent),
-        dg.Definitions(assets=[build_dbt_assets(dbt_project(settings.dbt_target))], resources=resources_for(settings)),
+        dg.Definitions(assets=[build_dbt_assets(dbt_project(settings.dbt_target))], resources=resources_for(settings),
+                       loggers={**dg.default_loggers(), "progress": progress_logger}),
     )
 
 

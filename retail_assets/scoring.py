@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from retail_assets.contract.bundle import Bundle, load_bundle
 from retail_assets.contract.bundle_format import BundleError
@@ -73,12 +72,8 @@ def score(bundle: Bundle, data: ScoringInput) -> pa.Table:
 
 
 def evaluate(bundle: Bundle, data: ScoringInput) -> dict:
-    from retail_assets.ml.metrics import classification_report, evaluation_json
+    """Metrics of the bundle's answers (its XX rule included) on every labelled basket of `data`."""
+    from retail_assets.ml.metrics import evaluation_json
 
-    labels = np.asarray(data.baskets.column("label").to_pylist(), dtype=object)
-    keep = labels != "XX"
-    scored = data.baskets.filter(pa.array(keep))
-    lines = data.lines.filter(pc.is_in(data.lines.column("basket_id"), value_set=scored.column("basket_id")))
-    predicted, _ = bundle.predict(scored, lines)
-    report = classification_report(labels[keep], predicted, bundle.classes)
-    return evaluation_json(report, excluded_xx=int((~keep).sum()))
+    predicted, _ = bundle.predict(data.baskets, data.lines)
+    return evaluation_json(data.baskets.column("label").to_pylist(), predicted)

@@ -19,6 +19,7 @@ from typing import Any, Literal
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from retail_assets.aws_names import name as aws_name
 from retail_assets.contract.lake_keys import registry_index_uri
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -78,7 +79,7 @@ class LakeSettings(BaseSettings):
     def _derive_lake(self) -> LakeSettings:
         self.home = Path(self.home).expanduser().resolve()
         if not self.lake:
-            self.lake = f"s3://mlops-{self.deployment}-retail" if self.env == "aws" else str(self.home / "lake")
+            self.lake = f"s3://{aws_name('lake_bucket', self.deployment)}" if self.env == "aws" else str(self.home / "lake")
         return self
 
     @property
@@ -107,13 +108,20 @@ class RetailSettings(LakeSettings):
     training_instance_type: str = "ml.m5.xlarge"
     # Where dbt runs: DuckDB (local, or over the S3 lake on AWS) or Athena (the AWS default).
     warehouse: Literal["duckdb", "athena", ""] = ""
+    # Where the online product table is published besides the lake (the bundle carries the
+    # lake's copy): a SageMaker Feature Store feature group (the AWS default) or nowhere else
+    # ("lake": an account without Feature Store, or a stand-in such as moto that has no PutRecord).
+    online_feature_store: Literal["lake", "sagemaker", ""] = ""
 
     @model_validator(mode="after")
     def _derive(self) -> RetailSettings:
         self.duckdb_path = Path(self.duckdb_path or self.home / "warehouse.duckdb").resolve()
         self.dagster_home = Path(self.dagster_home or self.home / "dagster").resolve()
-        self.model_package_group = self.model_package_group or f"mlops-{self.deployment}-price-sensitivity"
+        self.model_package_group = self.model_package_group or aws_name("model_package_group", self.deployment)
         self.warehouse = self.warehouse or ("athena" if self.is_aws else "duckdb")
+        self.online_feature_store = self.online_feature_store or ("sagemaker" if self.is_aws else "lake")
+        if self.online_feature_store == "sagemaker" and not self.is_aws:
+            raise ValueError("RETAIL_ONLINE_FEATURE_STORE=sagemaker needs RETAIL_ENV=aws")
         if self.warehouse == "athena" and not self.lake.startswith("s3://"):
             raise ValueError(f"RETAIL_WAREHOUSE=athena needs an s3:// lake, got {self.lake!r}")
         return self
@@ -129,8 +137,8 @@ class RetailSettings(LakeSettings):
 
     def for_deployment(self, deployment: str) -> RetailSettings:
         """The same settings for another deployment (its own bucket and model package group)."""
-        return self.model_copy(update={"deployment": deployment, "lake": f"s3://mlops-{deployment}-retail",
-                                       "model_package_group": f"mlops-{deployment}-price-sensitivity"})
+        return self.model_copy(update={"deployment": deployment, "lake": f"s3://{aws_name('lake_bucket', deployment)}",
+                                       "model_package_group": aws_name("model_package_group", deployment)})
 
     def duckdb_s3_secret(self) -> dict[str, Any] | None:
         """The DuckDB S3 secret (without keys: the profile adds them) when DuckDB reads an S3 lake."""

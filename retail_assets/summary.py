@@ -11,7 +11,7 @@ from retail_assets.pipeline import RunReport
 from retail_assets.settings import RetailSettings
 
 
-def _one_prediction(settings: RetailSettings, week: int) -> str:
+def _one_prediction(settings: RetailSettings, weeks: list[int]) -> str:
     from retail_assets.contract.bundle import load_bundle
     from retail_assets.contract.registry_index import resolve_production
 
@@ -19,7 +19,12 @@ def _one_prediction(settings: RetailSettings, week: int) -> str:
     if ref is None:
         return "no Production model"
     bundle = load_bundle(ref.bundle_uri)
-    raw = Lake.from_uri(settings.lake_uri).read_parquet(raw_key(week))
+    lake = Lake.from_uri(settings.lake_uri)
+    # The latest week with rows in raw: a week whose every row was quarantined has none.
+    week = next((w for w in sorted(weeks, reverse=True) if lake.parquet_metadata(raw_key(w)).num_rows), None)
+    if week is None:
+        return f"no row in raw for weeks {min(weeks)}..{max(weeks)}: nothing to predict"
+    raw = lake.read_parquet(raw_key(week))
     labelled = raw.filter(pc.not_equal(raw.column("BASKET_PRICE_SENSITIVITY"), "XX"))
     basket_id = (labelled if labelled.num_rows else raw).column("BASKET_ID")[0]
     lines = raw.filter(pc.equal(raw.column("BASKET_ID"), basket_id))
@@ -45,7 +50,8 @@ def print_summary(report: RunReport, settings: RetailSettings) -> None:
     rows = sum(int(m.get("rows_raw", 0)) for m in raw.values())
     quarantined = sum(int(m.get("rows_quarantined", 0)) for m in raw.values())
     print(f"weeks loaded     {len(report.weeks_loaded)} ({min(report.weeks_loaded, default='-')}..{max(report.weeks_loaded, default='-')})")
-    print(f"rows ingested    {rows:,} (quarantined {quarantined:,})")
+    print(f"rows ingested    {rows:,} (quarantined {quarantined:,})"
+          + (f"; {len(report.weeks_unchanged)} weeks unchanged since they were ingested" if report.weeks_unchanged else ""))
     table = report.materializations.get("features/training_table", {})
     if table:
         print(f"baskets          {int(table['baskets']):,} in the training table")
@@ -65,6 +71,6 @@ def print_summary(report: RunReport, settings: RetailSettings) -> None:
     if reg:
         print(f"registered       {reg['version']} -> {reg['stage']} ({reg['decision']})")
     if report.weeks_loaded and reg:
-        print(f"prediction       {_one_prediction(settings, report.weeks_loaded[-1])}")
+        print(f"prediction       {_one_prediction(settings, report.weeks_loaded)}")
     if report.log_path:
         print(f"dbt log          {report.log_path}")

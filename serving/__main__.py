@@ -19,8 +19,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=settings.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # No uvicorn access log: the app logs each request once, as JSON with its request id.
     uvicorn.run("serving.app:app", host=args.host, port=args.port, workers=args.workers,
-                log_level=settings.log_level.lower())
+                log_level=settings.log_level.lower(), access_log=False)
 
 
 if __name__ == "__main__":

@@ -12,39 +12,32 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from serving.deps import settings_of
-from serving.metrics import Collected, MetricsMiddleware, ServingMetrics
+from serving.metrics import ServingMetrics
+from serving.observability import RequestMiddleware, configure_logging
 from serving.reloader import BundleReloader
-from serving.routes import ops, predict
+from serving.routes import ops, page, predict
 from serving.schemas import REQUEST_TAGS
 from serving.settings import ServingSettings
 
 log = logging.getLogger("serving")
 
 
-def _configure_logging(level: str) -> None:
-    # Under plain `uvicorn serving.app:app` nothing configures our logger; reloads
-    # and refused bundles must still be visible.
-    if not logging.getLogger().handlers and not log.handlers:
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        log.addHandler(handler)
-    log.setLevel(level.upper())
-
-
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings = settings_of(app)
-    _configure_logging(settings.log_level)
+    configure_logging(settings.log_level)
     reloader = BundleReloader(
         registry_uri=settings.registry_uri,
         bundle_uri=settings.bundle_uri,
         reload_seconds=settings.reload_seconds,
         onnx_threads=settings.onnx_threads,
+        require_golden=settings.require_golden,
     )
     app.state.reloader = reloader
     await asyncio.to_thread(reloader.refresh)
@@ -105,49 +98,45 @@ async def validation_error_handler(request: Request, exc: RequestValidationError
     return JSONResponse({"detail": errors, "message": summary}, status_code=422)
 
 
-def _model_families(app: FastAPI) -> list[Collected]:
-    def reloader() -> BundleReloader | None:
-        return getattr(app.state, "reloader", None)
+def _openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
+    """FastAPI's schema, plus the request models of POST /predict, which reads its body itself
+    (pydantic-core parses the bytes directly: the hot path's largest saving)."""
 
-    def info() -> Iterable[tuple[tuple[str, ...], float]]:
-        bundle = r.current if (r := reloader()) else None
-        if bundle is not None:
-            yield (bundle.version, bundle.bundle_id, bundle.model_name), 1.0
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, summary=app.summary,
+                                 description=app.description, routes=app.routes)
+            schema.setdefault("components", {}).setdefault("schemas", {}).update(predict.REQUEST_SCHEMA["$defs"])
+            app.openapi_schema = schema
+        return app.openapi_schema
 
-    def loaded() -> Iterable[tuple[tuple[str, ...], float]]:
-        bundle = r.current if (r := reloader()) else None
-        yield (), 1.0 if bundle is not None else 0.0
-
-    def reloads() -> Iterable[tuple[tuple[str, ...], float]]:
-        if (r := reloader()) is not None:
-            yield ("success",), float(r.stats.loads)
-            yield ("failure",), float(r.stats.failures)
-
-    return [
-        Collected("retail_model_info", "The serving model (value 1), by version and bundle id.",
-                  "gauge", ("model_version", "bundle_id", "model_name"), info),
-        Collected("retail_model_loaded", "1 when a model is loaded and serving.", "gauge", (), loaded),
-        Collected("retail_model_reloads_total", "Bundle load attempts, by result.", "counter",
-                  ("result",), reloads),
-    ]
+    return openapi
 
 
 def create_app(settings: ServingSettings | None = None) -> FastAPI:
     """Build the app. `settings` defaults to the environment, read at startup."""
     app = FastAPI(
         title="Retail price-sensitivity inference",
-        summary="Predicts a basket's price sensitivity (LA/MM/UM) with the Production model.",
+        summary="Predicts a basket's price sensitivity (LA/MM/UM, or XX) with the Production model, "
+                "and says which model, data and product snapshot answered.",
+        description="Try it at [/](/) (a page for people). `POST /predict` takes one basket or "
+                    "`{\"baskets\": [...]}`; bad input is a 422 whose `message` names each field.",
         lifespan=lifespan,
+        docs_url=None,  # served by routes/page.py from the app's own Swagger UI assets
+        redoc_url=None,
     )
+    app.openapi = _openapi(app)  # type: ignore[method-assign]
     app.state.settings = settings
-    app.state.metrics = metrics = ServingMetrics()
-    metrics.collected.extend(_model_families(app))
+    app.state.reloader = None
+    app.state.metrics = metrics = ServingMetrics(lambda: getattr(app.state, "reloader", None))
     app.add_exception_handler(RequestValidationError, validation_error_handler)  # type: ignore[arg-type]  # Starlette types handlers for Exception
     app.include_router(predict.router)
     app.include_router(ops.router)
+    app.include_router(page.router)
+    page.mount_static(app)
     app.add_middleware(LazyBodyLimit, limit=lambda: settings_of(app).max_body_bytes)
-    # Outermost, so 413s and errors are counted too.
-    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    # Outermost, so 413s and errors are counted and logged too.
+    app.add_middleware(RequestMiddleware, metrics=metrics)
     return app
 
 

@@ -22,6 +22,8 @@ class ServingSettings(LakeSettings):
     # How often the registry index is re-read; 0 turns reloading off.
     reload_seconds: float = Field(default=10.0, ge=0)
     onnx_threads: int = Field(default=1, ge=1)
+    # Serve only bundles that reproduced their golden input; false also serves bundles without golden.json.
+    require_golden: bool = True
     max_baskets_per_request: int = Field(default=1000, ge=1)
     max_lines_per_basket: int = Field(default=500, ge=1)
     max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)

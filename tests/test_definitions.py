@@ -6,6 +6,9 @@ import dagster as dg
 import pytest
 
 EXPECTED_ASSETS = {
+    "gold/fct_price_sensitivity_mix",
+    "reports/eda",
+    "reports/business_view",
     "raw/transactions",
     "silver/transactions",
     "gold/product_weekly",
@@ -19,6 +22,9 @@ EXPECTED_ASSETS = {
     "ml/model",
     "ml/onnx_model",
     "ml/registered_model",
+    "monitoring/weekly_scores",
+    "monitoring/weekly_quality",
+    "monitoring/drift",
 }
 
 
@@ -79,3 +85,22 @@ def test_workspace_loads_with_the_dagster_cli(tmp_path):
                             cwd=root, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert "retail_assets" in result.stdout + result.stderr
+
+
+def test_the_monitoring_group_runs_per_week_and_the_models_do_not_retrain_per_file(defs):
+    graph = defs.resolve_asset_graph()
+    monitoring = [dg.AssetKey(["monitoring", n]) for n in ("weekly_scores", "weekly_quality", "drift")]
+    for key in monitoring:
+        assert graph.get(key).partitions_def.name == "shop_week", key
+    assert dg.AssetKey(["gold", "product_features_pit"]) in graph.get(monitoring[0]).parent_keys
+    checks = {k.to_user_string(): k for k in graph.asset_check_keys}
+    for name in ("monitoring/weekly_quality:accuracy_above_floor", "monitoring/drift:no_drift"):
+        assert graph.get_check_spec(checks[name]).blocking, name
+    for name in ("candidates", "model", "onnx_model", "registered_model"):
+        assert graph.get(dg.AssetKey(["ml", name])).automation_condition is None, name
+    train = {k.to_user_string() for k in defs.resolve_job_def("build_and_train").asset_layer.selected_asset_keys}
+    assert "ml/registered_model" in train and not any(k.startswith("monitoring/") for k in train)
+    build = {k.to_user_string() for k in defs.resolve_job_def("weekly_build").asset_layer.selected_asset_keys}
+    assert "features/online_product_features" in build and not any(k.startswith(("ml/", "monitoring/")) for k in build)
+    assert defs.resolve_job_def("weekly_monitoring").partitions_def.name == "shop_week"
+    assert defs.resolve_sensor_def("weekly_policy").default_status == dg.DefaultSensorStatus.RUNNING

@@ -111,7 +111,7 @@ def child_retail_run(files: list[Path], work: Path, per_week: bool) -> dict:
     load_seconds = time.perf_counter() - start
     start = time.perf_counter()
     report = RunReport()
-    weeks = land_files(landing, Lake.from_uri(settings.lake_uri), report)
+    weeks = list(land_files(landing, Lake.from_uri(settings.lake_uri), report))
     instance = dg.DagsterInstance.from_config(str(prepare_dagster_home(settings)))
     instance.add_dynamic_partitions(SHOP_WEEK, [str(w) for w in weeks])
     job = defs.resolve_job_def("ingest_week")

@@ -105,3 +105,8 @@ def basket_features(baskets: Any, lines: Any, products: ProductTable) -> dict[st
             continue
         out[name] = to_numpy(values)
     return out
+
+
+def every_line_unclassified(features: dict[str, np.ndarray]) -> np.ndarray:
+    """Baskets whose every line is a product of class XX (features.XX_RULE): True where so."""
+    return (features["xx_class_lines"] == features["n_lines"]) & (features["n_lines"] > 0)

@@ -1,7 +1,9 @@
 """The bundle format (docs/contracts.md section 4): its files, its id, writing and verifying it.
 
 A bundle is a directory (local path or S3 prefix) holding model.onnx, features.json,
-product_features.parquet, metrics.json and bundle.json. It is assembled in memory as
+product_features.parquet, metrics.json and bundle.json, and (bundles written since the
+golden input) golden.json: real baskets and the answers the graph gave them when the bundle
+was written, which a loader must reproduce (`bundle.py`). It is assembled in memory as
 {file name: bytes}, so the id is computed over exactly the bytes that land, and published
 through the lake's one atomic writer: locally into a temporary directory renamed into
 place, on S3 one object per file with bundle.json last (a reader that finds bundle.json
@@ -23,7 +25,7 @@ from urllib.parse import urlsplit
 import pyarrow as pa
 import pyarrow.fs as pafs
 
-from retail_assets.contract.features import PRODUCT_STAT_COLUMNS, FeatureSpec
+from retail_assets.contract.features import PRODUCT_STAT_COLUMNS, XX_RULE, FeatureSpec
 from retail_assets.contract.lake import Lake, parquet_bytes
 
 MODEL_FILE = "model.onnx"
@@ -31,6 +33,10 @@ FEATURES_FILE = "features.json"
 PRODUCTS_FILE = "product_features.parquet"
 METRICS_FILE = "metrics.json"
 MANIFEST_FILE = "bundle.json"
+GOLDEN_FILE = "golden.json"  # optional: older bundles lack it (serving refuses them unless told otherwise)
+# Optional: the feature and predicted-class distributions of the rows the model was validated on,
+# computed once at training time, which monitoring/drift compares each new week against.
+DRIFT_REFERENCE_FILE = "drift_reference.json"
 BUNDLE_FILES = (MODEL_FILE, FEATURES_FILE, PRODUCTS_FILE, METRICS_FILE, MANIFEST_FILE)
 
 
@@ -71,8 +77,13 @@ def bundle_files(
     metrics: Mapping[str, Any],
     lineage: Mapping[str, Any],
     created_at: str | None = None,
+    golden: Mapping[str, Any] | None = None,
+    drift_reference: Mapping[str, Any] | None = None,
 ) -> tuple[dict[str, bytes], dict[str, Any]]:
-    """Every bundle file's bytes (bundle.json last), and the bundle.json document."""
+    """Every bundle file's bytes (bundle.json last), and the bundle.json document.
+
+    `golden`: the golden.json document (`bundle.golden_from_lake`, `golden.golden_document`), covered by the bundle id;
+    `drift_reference`: drift_reference.json (`monitoring.drift.drift_reference`), covered too."""
     missing = {"prod_code", *PRODUCT_STAT_COLUMNS} - set(product_table.column_names)
     if missing:
         raise ValueError(f"product table lacks columns {sorted(missing)}")
@@ -82,12 +93,17 @@ def bundle_files(
         PRODUCTS_FILE: parquet_bytes(product_table),
         METRICS_FILE: json_bytes(dict(metrics)),
     }
+    if golden is not None:
+        files[GOLDEN_FILE] = json_bytes(dict(golden))
+    if drift_reference is not None:
+        files[DRIFT_REFERENCE_FILE] = json_bytes(dict(drift_reference))
     manifest = {
         "version": version,
         "bundle_id": compute_bundle_id(files),
         "model_name": model_name,
         "created_at": created_at or datetime.now(UTC).isoformat(timespec="seconds"),
         "lineage": dict(lineage),
+        "rules": [XX_RULE],  # applied by Bundle.score, in the API and the scorer alike
     }
     files[MANIFEST_FILE] = json_bytes(manifest)
     return files, manifest

@@ -13,7 +13,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-CLASSES = ("LA", "MM", "UM")
+CLASSES = ("LA", "MM", "UM")  # what the model predicts
+UNCLASSIFIED = "XX"  # the label of a basket that cannot be classified; an answer too, by rule
+ANSWERS = (*CLASSES, UNCLASSIFIED)
+# A rule a bundle carries (bundle.json "rules"): a basket whose every line is a product of class
+# XX is answered XX. On the real weeks every XX basket holds only such products and no other
+# basket does, so the model (trained on LA/MM/UM) must not be asked.
+XX_RULE = "xx_when_every_line_is_xx"
 
 NUMERIC_FEATURES: tuple[str, ...] = (
     "n_lines",

@@ -9,22 +9,27 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-ROOT = "retail"
+from retail_assets.aws_names import lake_prefix
+
+# The prefixes IAM grants on S3 are read from the same file as Terraform's (aws_names.json).
+ROOT = lake_prefix("root")
 
 LANDING = f"{ROOT}/landing"  # weekly files as they arrived: transactions_YYYYWW.csv[.gz]
 RAW = f"{ROOT}/raw"  # shop_week=YYYYWW/part-0.parquet
 QUARANTINE = f"{ROOT}/quarantine"  # shop_week=YYYYWW/part-0.parquet, rejected rows with a reason
 SILVER = f"{ROOT}/silver"
-GOLD = f"{ROOT}/gold"
-FEATURES = f"{ROOT}/features"
-MODELS = f"{ROOT}/artifacts/models"  # one bundle per version: MODELS/vNNNN/
-REGISTRY = f"{ROOT}/artifacts/registry"
+GOLD = lake_prefix("gold")
+FEATURES = lake_prefix("features")
+MODELS = lake_prefix("models")  # one bundle per version: MODELS/vNNNN/
+REGISTRY = lake_prefix("registry")
 REGISTRY_INDEX = f"{REGISTRY}/index.json"
 REGISTRY_LOG = f"{REGISTRY}/log.jsonl"
-TRAINING = f"{ROOT}/artifacts/training"  # SageMaker training jobs' output and checkpoints
+TRAINING = lake_prefix("training")  # SageMaker training jobs' output
+CHECKPOINTS = lake_prefix("checkpoints")  # where a spot training job saves and resumes
 REPORTS = f"{ROOT}/artifacts/reports"
 DAGSTER_STORAGE = f"{ROOT}/dagster"  # the S3 IO manager's prefix on AWS
 FEATURE_STORE_OFFLINE = f"{FEATURES}/feature_store"  # SageMaker Feature Store's own offline copy
+MONITORING = f"{ROOT}/monitoring"  # per scored week: scores, quality, drift (docs/monitoring.md)
 
 PART = "part-0.parquet"
 
@@ -60,6 +65,25 @@ def bundle_key(version: str) -> str:
 
 def report_key(run_id: str, name: str) -> str:
     return f"{REPORTS}/{run_id}/{name}"
+
+
+def weekly_scores_key(shop_week: int | str) -> str:
+    """The Production model's answers for every basket of the week (monitoring/weekly_scores)."""
+    return f"{MONITORING}/weekly_scores/shop_week={shop_week}/{PART}"
+
+
+def weekly_quality_key(shop_week: int | str) -> str:
+    """The week's metrics on its delayed labels (monitoring/weekly_quality), one JSON document."""
+    return f"{MONITORING}/weekly_quality/shop_week={shop_week}/quality.json"
+
+
+WEEKLY_QUALITY_PREFIX = f"{MONITORING}/weekly_quality"
+QUALITY_TREND = f"{MONITORING}/weekly_quality/trend.png"  # accuracy and macro-F1 across the weeks
+
+
+def drift_key(shop_week: int | str, name: str) -> str:
+    """monitoring/drift's files for the week: drift.json, report.html, report.png."""
+    return f"{MONITORING}/drift/shop_week={shop_week}/{name}"
 
 
 def lake_uri_of(lake_uri: str, key: str) -> str:

@@ -26,16 +26,17 @@ def resources_for(settings: RetailSettings) -> dict[str, Any]:
             s3_bucket=bucket,
             s3_prefix=f"{prefix}/{DAGSTER_STORAGE}".strip("/"),
         )
+    else:
+        assert settings.dagster_home is not None
+        io_manager = dg.FilesystemIOManager(base_dir=str(settings.dagster_home / "storage"))
+    feature_store = OnlineFeatureStore()
+    if settings.online_feature_store == "sagemaker":
         from retail_assets.feature_store import feature_group_name
 
         feature_store = OnlineFeatureStore(
             backend="sagemaker", feature_group=feature_group_name(settings.lake), region=settings.aws_region,
             role_arn=settings.sagemaker_role_arn, offline_s3_uri=lake_uri_of(settings.lake, FEATURE_STORE_OFFLINE),
         )
-    else:
-        assert settings.dagster_home is not None
-        io_manager = dg.FilesystemIOManager(base_dir=str(settings.dagster_home / "storage"))
-        feature_store = OnlineFeatureStore()
     return {
         "lake": LakeResource(uri=settings.lake),
         "io_manager": io_manager,

@@ -18,7 +18,15 @@ from retail_assets.contract.lake import Lake, parquet_bytes
 from retail_assets.contract.lake_keys import LANDING, quarantine_key, raw_key
 from retail_assets.ingest.arrow_checks import failing_rows
 from retail_assets.ingest.schema import RAW_SCHEMA
-from retail_assets.ingest.weekly import FILE_NAME, FileRejected, WeekIngest, parse_weekly_file, week_of_file, week_rules
+from retail_assets.ingest.weekly import (
+    FILE_NAME,
+    DecompressLimits,
+    FileRejected,
+    WeekIngest,
+    parse_weekly_file,
+    week_of_file,
+    week_rules,
+)
 
 FOOTER_KEY = b"retail.ingest"  # JSON: landing file, its sha256 and the week's counts
 
@@ -78,16 +86,18 @@ def _with_footer(table: pa.Table, footer: dict) -> pa.Table:
     return table.replace_schema_metadata({FOOTER_KEY: json.dumps(footer, sort_keys=True).encode()})
 
 
-def ingest_week(lake: Lake, shop_week: int) -> tuple[WeekIngest, dict[str, str]]:
+def ingest_week(lake: Lake, shop_week: int,
+                limits: DecompressLimits = DecompressLimits()) -> tuple[WeekIngest, dict[str, str]]:
     """Validate the week's landing file; on success replace its raw and quarantine partitions.
 
-    A refused file raises FileRejected before anything is written, so raw keeps its previous
-    state. Both files are staged first; quarantine is committed (or a stale one deleted) before
-    raw, so raw changes last, in one rename. Returns the result and the sha256 of every file
-    involved; the same landing file always gives the same bytes.
+    A refused file (a bad one, or one expanding past `limits`) raises FileRejected before
+    anything is written, so raw keeps its previous state. Both files are staged first;
+    quarantine is committed (or a stale one deleted) before raw, so raw changes last, in one
+    rename. Returns the result and the sha256 of every file involved; the same landing file
+    always gives the same bytes.
     """
     landed, data = read_landed_week(lake, shop_week)
-    result = parse_weekly_file(landed.name, data)
+    result = parse_weekly_file(landed.name, data, limits)
     footer = {
         "landing_file": landed.name, "landing_sha256": landed.sha256, "rows_read": result.rows_read,
         "rows_raw": result.good.num_rows, "rows_quarantined": result.quarantine.num_rows,

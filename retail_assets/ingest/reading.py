@@ -7,9 +7,10 @@ schema's business (weekly.py). A problem that makes the whole file unreadable ra
 
 from __future__ import annotations
 
-import gzip
 import io
+import re
 import zlib
+from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
@@ -32,13 +33,74 @@ class FileRejected(Exception):
         self.problem = problem
 
 
-def decompress(file_name: str, data: bytes) -> bytes:
+@dataclass(frozen=True)
+class DecompressLimits:
+    """How far a weekly file may expand. A real week is 2.4-4.1 MB of CSV at 10.4-10.9x.
+
+    `max_decompressed_bytes` bounds the text of a file (gzip or plain); `max_expansion_ratio`
+    bounds decompressed / compressed bytes, judged while decompressing, so a bomb is refused
+    after a few MB of output instead of all of it.
+    """
+
+    max_decompressed_bytes: int = 512 * 2**20
+    max_expansion_ratio: float = 100.0
+
+    def __post_init__(self):
+        if self.max_decompressed_bytes < 1 or not self.max_expansion_ratio >= 1:
+            raise ValueError(f"max_decompressed_bytes must be >= 1 and max_expansion_ratio >= 1, got {self}")
+
+
+GZIP_INPUT = 1 << 16  # compressed bytes fed per step
+GZIP_PIECE = 1 << 20  # most output per step, so no step expands far past a limit
+RATIO_FLOOR = 1 << 20  # output below this is not judged by ratio (a tiny file's ratio is noise)
+_NONZERO = re.compile(rb"[^\x00]")
+
+
+def decompress(file_name: str, data: bytes, limits: DecompressLimits = DecompressLimits()) -> bytes:
+    """The file's text: plain as it is, gzip decompressed by streaming within `limits`."""
     if not file_name.endswith(".gz"):
+        if len(data) > limits.max_decompressed_bytes:
+            raise FileRejected(file_name, f"is {len(data):,} bytes, more than max_decompressed_bytes "
+                                          f"{limits.max_decompressed_bytes:,}")
         return data
     try:
-        return gzip.decompress(data)
-    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        return _gunzip(file_name, data, limits)
+    except zlib.error as exc:
         raise FileRejected(file_name, f"truncated or corrupt gzip ({exc})") from exc
+
+
+def _gunzip(file_name: str, data: bytes, limits: DecompressLimits) -> bytes:
+    """Every gzip member in turn (as gzip.decompress reads them), refusing as soon as a limit is passed."""
+    view, pieces, total, pos = memoryview(data), [], 0, 0
+    while pos < len(data):
+        member = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)  # checks the header, CRC and length
+        pending: bytes | memoryview = b""
+        while not member.eof:
+            if not pending:
+                if pos >= len(data):
+                    raise FileRejected(file_name, "truncated or corrupt gzip (compressed data ended before the "
+                                                  "end-of-stream marker)")
+                pending = view[pos:pos + GZIP_INPUT]
+                pos += len(pending)
+            piece = member.decompress(pending, GZIP_PIECE)
+            pending = member.unconsumed_tail
+            total += len(piece)
+            _within_limits(file_name, total, pos - len(pending) - len(member.unused_data), len(data), limits)
+            pieces.append(piece)
+        after = _NONZERO.search(data, pos - len(member.unused_data))  # gzip ignores zero padding after a member
+        pos = after.start() if after else len(data)
+    return b"".join(pieces)
+
+
+def _within_limits(file_name: str, total: int, consumed: int, size: int, limits: DecompressLimits) -> None:
+    if total > limits.max_decompressed_bytes:
+        raise FileRejected(file_name, f"decompresses to more than max_decompressed_bytes "
+                                      f"{limits.max_decompressed_bytes:,} bytes (refused at {total:,} bytes from "
+                                      f"{consumed:,} of its {size:,} compressed bytes)")
+    if total > RATIO_FLOOR and total > limits.max_expansion_ratio * consumed:
+        raise FileRejected(file_name, f"expands more than max_expansion_ratio {limits.max_expansion_ratio:g}x "
+                                      f"({consumed:,} compressed bytes gave {total:,}): refused as a likely gzip "
+                                      f"bomb")
 
 
 def read_header(file_name: str, text: bytes) -> list[str]:

@@ -27,6 +27,7 @@ from pandera.pandas import DataFrameSchema
 from retail_assets.ingest.arrow_checks import Rule, compile_column, compile_schema, failing_rows
 from retail_assets.ingest.reading import (
     REASON,
+    DecompressLimits,
     FileRejected,
     decompress,
     nonblank_lines,
@@ -41,7 +42,8 @@ SCIENTIFIC = r"^\s*[+-]?\d+(\.\d*)?[eE][+-]?\d+\s*$"
 LINE = "SOURCE_LINE"
 
 QUARANTINE_SCHEMA = pa.schema([(c, pa.string()) for c in COLUMNS] + [(LINE, pa.int64()), (REASON, pa.string())])
-__all__ = ["FILE_NAME", "FileRejected", "QUARANTINE_SCHEMA", "RAW_SCHEMA", "WeekIngest", "parse_weekly_file", "week_of_file"]
+__all__ = ["FILE_NAME", "DecompressLimits", "FileRejected", "QUARANTINE_SCHEMA", "RAW_SCHEMA", "WeekIngest",
+           "parse_weekly_file", "week_of_file"]
 
 
 @dataclass
@@ -98,10 +100,10 @@ def _kind(message: str) -> str:
     return re.sub(r" '.*?'| \(got .*\)", "", message)
 
 
-def parse_weekly_file(file_name: str, data: bytes) -> WeekIngest:
-    """Validate one file's bytes (plain CSV or gzip, by its name)."""
+def parse_weekly_file(file_name: str, data: bytes, limits: DecompressLimits = DecompressLimits()) -> WeekIngest:
+    """Validate one file's bytes (plain CSV or gzip, by its name; refused past `limits`)."""
     shop_week = week_of_file(file_name)
-    text = decompress(file_name, data)
+    text = decompress(file_name, data, limits)
     names = read_header(file_name, text[:4096])
     strings, malformed = read_as_text(file_name, text, names)
 

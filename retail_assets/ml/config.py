@@ -37,6 +37,8 @@ DEFAULT_GATES: Mapping[str, float] = {
     "macro_f1": 0.70,
     "min_class_precision": 0.65,
     "worst_segment_macro_f1": 0.65,
+    # macro-F1 minus the lookup baseline's on the same rows (training.lookup_baseline): a model must beat it.
+    "macro_f1_over_baseline": 0.0001,
 }
 # Columns of the training table (gold fct_baskets) that define the segments; not model features
 # as such, so a change of the feature set does not change them.

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from retail_assets.contract.features import CLASSES, UNCLASSIFIED
 from retail_assets.ml.config import CANDIDATE_NAMES, TrainingConfig
 
 Labels = Sequence[Any] | np.ndarray  # class labels (or segment values), one per basket
@@ -108,16 +109,38 @@ def evaluation_report(
     return report
 
 
-def evaluation_json(report: dict[str, Any], excluded_xx: int) -> dict[str, Any]:
-    """The document `retail evaluate` prints: counts, headline metrics, per-class P/R/F1."""
+def _macro(report: dict[str, Any], classes: Sequence[str]) -> float:
+    return float(np.mean([report["per_class"][c]["f1"] for c in classes])) if classes else 0.0
+
+
+def evaluation_json(y_true_labels: Labels, y_pred_labels: Labels) -> dict[str, Any]:
+    """The document `retail evaluate` prints, over labelled baskets and answers in LA/MM/UM/XX.
+
+    `accuracy`, `macro_f1`, `per_class`: the baskets labelled LA, MM or UM (an XX answer for one
+    of them is an error); `*_all`: every labelled basket, XX included, macro-F1 over the labels
+    that occur. `xx_baskets`: how many were labelled XX.
+    """
+    true = np.asarray(y_true_labels, dtype=object)
+    pred = np.asarray(y_pred_labels, dtype=object)
+    answers = (*CLASSES, UNCLASSIFIED)
+    lamu = true != UNCLASSIFIED
+    three = classification_report(true[lamu], pred[lamu], answers)
+    every = classification_report(true, pred, answers)
+    present = [c for c in answers if every["per_class"][c]["support"]]
+
+    def per_class(report: dict[str, Any], classes: Sequence[str]) -> dict[str, Any]:
+        return {c: {k: report["per_class"][c][k] for k in ("precision", "recall", "f1")} for c in classes}
+
     return {
-        "baskets": report["n"],
-        "accuracy": report["accuracy"],
-        "macro_f1": report["macro_f1"],
-        "per_class": {
-            name: {key: m[key] for key in ("precision", "recall", "f1")} for name, m in report["per_class"].items()
-        },
-        "excluded_xx": int(excluded_xx),
+        "baskets": three["n"],
+        "accuracy": three["accuracy"],
+        "macro_f1": _macro(three, CLASSES),
+        "per_class": per_class(three, CLASSES),
+        "baskets_all": every["n"],
+        "accuracy_all": every["accuracy"],
+        "macro_f1_all": _macro(every, present),
+        "per_class_all": per_class(every, present),
+        "xx_baskets": int((~lamu).sum()),
     }
 
 
@@ -189,6 +212,9 @@ def _gate_reason(report: dict[str, Any], metric: str, value: float, minimum: flo
     if metric == "min_class_precision":
         worst = min(report["per_class"], key=lambda c: report["per_class"][c]["precision"])
         return f"precision of {worst} {value:.4f} is below the gate {minimum:.4f} (min_class_precision)"
+    if metric == "macro_f1_over_baseline":
+        return (f"macro_f1 {report['macro_f1']:.4f} does not beat the lookup baseline's "
+                f"{report['baseline']['macro_f1']:.4f} by {minimum:.4f}")
     worst = report.get("worst_segment")
     if metric.startswith("worst_segment_") and worst:
         return (f"segment {worst['column']}={worst['value']} ({worst['n']} baskets) has "

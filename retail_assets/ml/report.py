@@ -39,6 +39,7 @@ def gate_table(gates: Iterable[Mapping[str, Any]]) -> str:
 
 
 def candidates_table(results: Iterable[Any]) -> str:
+    results = list(results)
     rows = ["| candidate | accuracy | macro-F1 | min class precision | worst segment | train s |",
             "|---|---|---|---|---|---|"]
     for r in results:
@@ -47,4 +48,8 @@ def candidates_table(results: Iterable[Any]) -> str:
         worst_text = f"{worst['column']}={worst['value']} {worst[m['segment_metric']]:.4f}" if worst else "-"
         rows.append(f"| {r.name} | {m['accuracy']:.4f} | {m['macro_f1']:.4f} | {m['min_class_precision']:.4f} | "
                     f"{worst_text} | {r.train_seconds:.1f} |")
+    baseline = next((r.metrics["baseline"] for r in results if "baseline" in r.metrics), None)
+    if baseline:
+        rows.append(f"| lookup baseline (majority class of the lines) | {baseline['accuracy']:.4f} | "
+                    f"{baseline['macro_f1']:.4f} | {baseline['min_class_precision']:.4f} | - | 0 |")
     return "\n".join(rows)

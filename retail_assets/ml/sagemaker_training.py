@@ -20,7 +20,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlparse
 
-from retail_assets.contract.lake_keys import TRAINING
+from retail_assets.aws_names import training_job_prefix
+from retail_assets.contract.lake_keys import CHECKPOINTS, TRAINING
 from retail_assets.ml.config import TrainingConfig
 
 TERMINAL = ("Completed", "Failed", "Stopped")
@@ -53,7 +54,7 @@ class SageMakerTrainingSpec:
 def job_name(now: datetime | None = None) -> str:
     """Unique, at most 63 characters of [a-zA-Z0-9-], sortable by time."""
     now = now or datetime.now(UTC)
-    return f"retail-train-{now:%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
+    return f"{training_job_prefix()}{now:%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
 
 
 def training_job_request(name: str, spec: SageMakerTrainingSpec, train_uri: str, config: TrainingConfig) -> dict[str, Any]:
@@ -85,7 +86,7 @@ def training_job_request(name: str, spec: SageMakerTrainingSpec, train_uri: str,
         "Tags": [{"Key": "project", "Value": "retail-price-sensitivity"}],
     }
     if spec.use_spot:
-        request["CheckpointConfig"] = {"S3Uri": spec.uri(f"{TRAINING}/checkpoints/{name}/"),
+        request["CheckpointConfig"] = {"S3Uri": spec.uri(f"{CHECKPOINTS}/{name}/"),
                                        "LocalPath": "/opt/ml/checkpoints"}
     if len(request["HyperParameters"]["training_config"]) > 2500:  # SageMaker's limit per value
         raise ValueError("the training config is too long to pass as a hyper-parameter")

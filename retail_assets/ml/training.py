@@ -197,6 +197,34 @@ def score_candidate(model: Any, X_valid: pd.DataFrame, y_valid: np.ndarray, vali
     )
 
 
+BASELINE = "lookup_baseline"
+
+
+def lookup_baseline(frame: pd.DataFrame) -> np.ndarray:
+    """The rule every candidate must beat: the class most of the basket's lines have (their
+    products' classes from single-line baskets), MM (the commonest label) on a tie or when
+    no line is classed. It uses nothing a model could not."""
+    counts = frame[["la_class_lines", "mm_class_lines", "um_class_lines"]].to_numpy(dtype=np.int64)
+    top = counts.max(axis=1)
+    leaders = (counts == top[:, None]).sum(axis=1)
+    return np.where((top > 0) & (leaders == 1), counts.argmax(axis=1), CLASSES.index("MM"))
+
+
+def baseline_report(valid: pd.DataFrame, y_valid: np.ndarray, config: TrainingConfig) -> dict[str, Any]:
+    predicted = lookup_baseline(valid)
+    return evaluation_report(
+        [CLASSES[i] for i in y_valid], [CLASSES[i] for i in predicted], CLASSES,
+        segments=segment_columns(valid, config), segment_metric=config.segment_metric,
+        segment_min_support=config.segment_min_support,
+    )
+
+
+def with_baseline(report: dict[str, Any], baseline: dict[str, Any]) -> dict[str, Any]:
+    """A candidate's report with the baseline's headline numbers beside it, and its margin over them."""
+    return {**report, "baseline": {k: baseline[k] for k in ("accuracy", "macro_f1", "min_class_precision")},
+            "macro_f1_over_baseline": report["macro_f1"] - baseline["macro_f1"]}
+
+
 def train_candidates(
     frame: pd.DataFrame, config: TrainingConfig, names: tuple[str, ...] = CANDIDATE_NAMES, *,
     fitted: Mapping[str, tuple[Any, float]] | None = None,
@@ -218,7 +246,7 @@ def train_candidates(
     if len(y_valid) == 0:
         raise ValueError(f"validation weeks {split.validation_weeks} hold no labelled baskets")
 
-    segment_columns(valid, config)  # fail before hours of fitting, not after
+    baseline = baseline_report(valid, y_valid, config)  # also fails before hours of fitting on a bad table
     results = []
     for name in names:
         if fitted and name in fitted:
@@ -229,6 +257,6 @@ def train_candidates(
             seconds = time.perf_counter() - started
             if on_fitted is not None:
                 on_fitted(name, model, seconds)
-        report = score_candidate(model, X_valid, y_valid, valid, config)
+        report = with_baseline(score_candidate(model, X_valid, y_valid, valid, config), baseline)
         results.append(CandidateResult(name, model, report, seconds, X_valid, y_valid, split, valid, spec))
     return results

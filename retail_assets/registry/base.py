@@ -106,3 +106,29 @@ def event(ts: str, action: str, version: str, from_stage: str | None, to_stage: 
     """One log.jsonl entry: who did what to which version, when and why."""
     return {"ts": ts, "action": action, "version": version, "from_stage": from_stage, "to_stage": to_stage,
             "actor": actor, "reason": reason, **details}
+
+
+def bundle_location(lake_uri: str, entry: Mapping[str, Any]) -> str:
+    """Where a registry entry's bundle is: its lake key resolved in `lake_uri`, or an absolute location."""
+    stored = str(entry["bundle_uri"])
+    return stored if "://" in stored or stored.startswith("/") else f"{lake_uri.rstrip('/')}/{stored}"
+
+
+def bundle_problem(lake_uri: str, entry: Mapping[str, Any]) -> str | None:
+    """Why the entry's bundle could not serve (None when it loads, verifies and answers as it should).
+
+    What serving does before it answers with a bundle: every file present and hashing to the id,
+    the ONNX graph loaded and its test predictions shaped like the contract; and it must be the
+    bundle that was registered.
+    """
+    from retail_assets.contract.bundle import load_bundle
+    from retail_assets.contract.bundle_format import BundleError
+
+    try:
+        bundle = load_bundle(bundle_location(lake_uri, entry))
+    except BundleError as exc:
+        return str(exc)
+    registered = entry.get("bundle_id")
+    if registered and bundle.bundle_id != registered:
+        return f"bundle {bundle.uri} has id {bundle.bundle_id[:12]}, not the registered {str(registered)[:12]}"
+    return None

@@ -88,7 +88,11 @@ def registry_command(args: argparse.Namespace, settings: RetailSettings) -> int:
             print(json.dumps(entry))
         return 0
     if args.action == "gate":
-        version, failures = gate(registry, _minimums(args.minimums))
+        minimums = _minimums(args.minimums)
+        if registry.production() is None:
+            print("the registry has no Production version", file=sys.stderr)
+            return 1
+        version, failures = gate(registry, minimums)
         if failures:
             print(f"{version} fails the gate: " + ", ".join(failures), file=sys.stderr)
             return 1

@@ -25,6 +25,7 @@ from retail_assets.registry.base import (
     PRODUCTION,
     REJECTED,
     PromotionDecision,
+    bundle_problem,
     decide_promotion,
     entry_of,
     event,
@@ -37,8 +38,14 @@ from retail_assets.registry.base import (
 
 
 class LocalRegistry:
-    def __init__(self, root: str | os.PathLike[str], clock: Callable[[], datetime] | None = None) -> None:
+    """`root` is <lake>/retail/artifacts/registry. `verify=False` leaves bundles unchecked: only for
+    tests of the stage rules alone, whose versions have no bundle."""
+
+    def __init__(self, root: str | os.PathLike[str], clock: Callable[[], datetime] | None = None, *,
+                 verify: bool = True) -> None:
         self.root = Path(root)
+        self.lake_uri = str(self.root.parents[2])
+        self.verify = verify
         self.index_path = self.root / "index.json"
         self.log_path = self.root / "log.jsonl"
         self._clock = clock or (lambda: datetime.now(UTC))
@@ -93,6 +100,9 @@ class LocalRegistry:
             log.flush()
             os.fsync(log.fileno())
 
+    def _problem(self, entry: Mapping[str, Any]) -> str | None:
+        return bundle_problem(self.lake_uri, entry) if self.verify else None
+
     def _now(self) -> str:
         return self._clock().isoformat(timespec="milliseconds")
 
@@ -141,6 +151,9 @@ class LocalRegistry:
             stage = entry_of(index, version)["stage"]
             if stage not in (CHALLENGER, ARCHIVED):
                 raise ValueError(f"{version} is {stage}; only a Challenger or Archived version can be promoted")
+            problem = self._problem(entry_of(index, version))
+            if problem:
+                raise ValueError(f"{version} cannot be promoted: {problem}")
             self._make_production(index, events, version, action="promote", actor=actor, reason=reason)
 
     def promote_if_better(self, version: str, metric: str = "macro_f1", tolerance: float = 0.0,
@@ -164,8 +177,10 @@ class LocalRegistry:
                 production_value, source = metric_of(entry_of(index, current), metric, current), "stored"
             elif current is not None:
                 source = "re-scored"
+            problem = self._problem(entry)
+            gates = [*gates_failed, *([f"bundle cannot serve: {problem}"] if problem else [])]
             decision = decide_promotion(version, candidate, current, production_value, source, metric,
-                                        tolerance, gates_failed)
+                                        tolerance, gates)
             promoted, reason = decision.promoted, decision.reason
             entry["promotion"] = {**decision.to_dict(), "decided_at": self._now()}
             if promoted:
@@ -185,12 +200,23 @@ class LocalRegistry:
             history = index["production_history"]
             if history and history[-1] == current:
                 history.pop()
-            # Skip versions rejected since they served: they must not come back by rollback.
-            while history and entry_of(index, history[-1])["stage"] != ARCHIVED:
+            # Back to the last version that served and still can: skip versions rejected since they
+            # served, and versions whose bundle no longer loads (named in the log).
+            skipped = []
+            while history:
+                entry = entry_of(index, history[-1])
+                problem = None if entry["stage"] != ARCHIVED else self._problem(entry)
+                if entry["stage"] == ARCHIVED and problem is None:
+                    break
+                if problem:
+                    skipped.append(f"{history[-1]} ({problem})")
                 history.pop()
             if not history:
-                raise ValueError(f"no earlier Production version to roll back to from {current}")
+                raise ValueError(f"no earlier Production version to roll back to from {current}"
+                                 + (f"; skipped {'; '.join(skipped)}" if skipped else ""))
             previous = history[-1]
+            if skipped:
+                reason = f"{reason} [skipped {'; '.join(skipped)}]"
             self._move(index, events, current, ARCHIVED, action="rollback", actor=actor, reason=reason)
             self._move(index, events, previous, PRODUCTION, action="rollback", actor=actor, reason=reason)
             index["production"] = previous

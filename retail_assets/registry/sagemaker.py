@@ -31,6 +31,7 @@ from retail_assets.registry.base import (
     PRODUCTION,
     REJECTED,
     PromotionDecision,
+    bundle_problem,
     decide_promotion,
     event,
     index_bytes,
@@ -54,13 +55,14 @@ from retail_assets.registry.sagemaker_packages import (
 
 class SageMakerRegistry:
     def __init__(self, group: str, lake: Lake, *, client: Any = None, region: str | None = None,
-                 clock: Callable[[], datetime] | None = None) -> None:
+                 clock: Callable[[], datetime] | None = None, verify: bool = True) -> None:
         if client is None:
             import boto3
 
             client = boto3.client("sagemaker", region_name=region)
         self.group = group
         self.lake = lake
+        self.verify = verify  # False: stage rules only, for tests whose versions have no bundle
         self.client = client
         self._clock = clock or (lambda: datetime.now(UTC))
 
@@ -69,6 +71,9 @@ class SageMakerRegistry:
     def _location(self, bundle_uri: str) -> str:
         """A bundle's full URI: the registry files bundles of its lake by their lake key."""
         return bundle_uri.rstrip("/") if "://" in bundle_uri else self.lake.uri_of(bundle_uri)
+
+    def _problem(self, entry: Mapping[str, Any]) -> str | None:
+        return bundle_problem(self.lake.uri, entry) if self.verify else None
 
     def _now(self) -> str:
         return self._clock().isoformat(timespec="milliseconds")
@@ -205,6 +210,9 @@ class SageMakerRegistry:
         stage = stage_of(packages[version], production_of(packages), version)
         if stage not in (CHALLENGER, ARCHIVED):
             raise ValueError(f"{version} is {stage}; only a Challenger or Archived version can be promoted")
+        problem = self._problem(entry_from_package(version, packages[version], production_of(packages)))
+        if problem:
+            raise ValueError(f"{version} cannot be promoted: {problem}")
         self._publish(self._make_production(packages, version, actor=actor, reason=reason, action="promote"))
 
     def promote_if_better(self, version: str, metric: str = "macro_f1", tolerance: float = 0.0,
@@ -223,8 +231,9 @@ class SageMakerRegistry:
             production_value, source = metric_of(entries[current], metric, current), "stored"
         elif current is not None:
             source = "re-scored"
-        decision = decide_promotion(version, candidate, current, production_value, source, metric, tolerance,
-                                    gates_failed)
+        problem = self._problem(entries[version])
+        gates = [*gates_failed, *([f"bundle cannot serve: {problem}"] if problem else [])]
+        decision = decide_promotion(version, candidate, current, production_value, source, metric, tolerance, gates)
         summary = {"promotion.promoted": str(decision.promoted), "promotion.reason": decision.reason,
                    "promotion.compared_with": str(current or ""),
                    "promotion.production_value": "" if decision.production_value is None else repr(decision.production_value),
@@ -247,11 +256,20 @@ class SageMakerRegistry:
         def before(version: str) -> str | None:
             return (packages[version].get("CustomerMetadataProperties") or {}).get("previous_production")
 
-        previous, seen = before(current), {current}
-        # Skip versions rejected since they served: they must not come back by rollback.
-        while previous in packages and previous not in seen and stage_of(packages[previous], current, previous) != ARCHIVED:
+        previous, seen, skipped = before(current), {current}, []
+        # Back to the last version that served and still can: skip versions rejected since they
+        # served, and versions whose bundle no longer loads (named in the log).
+        while previous in packages and previous not in seen:
+            archived = stage_of(packages[previous], current, previous) == ARCHIVED
+            problem = self._problem(entry_from_package(previous, packages[previous], current)) if archived else None
+            if archived and problem is None:
+                break
+            if problem:
+                skipped.append(f"{previous} ({problem})")
             seen.add(previous)
             previous = before(previous)
+        if skipped:
+            reason = f"{reason} [skipped {'; '.join(skipped)}]"
         if previous in seen:
             previous = None
         if not previous or previous not in packages:

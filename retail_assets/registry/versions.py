@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
-from retail_assets.contract.bundle import load_bundle
+from retail_assets.contract.bundle import golden_from_lake, load_bundle
 from retail_assets.contract.bundle_format import (
     MANIFEST_FILE,
     BundleError,
@@ -22,15 +23,9 @@ from retail_assets.contract.bundle_format import (
     read_verified_files,
     write_bundle,
 )
-from retail_assets.contract.features import CLASSES, default_spec
+from retail_assets.contract.features import CLASSES, UNCLASSIFIED, default_spec
 from retail_assets.contract.lake_keys import bundle_key, lake_uri_of
-from retail_assets.registry.base import ModelRegistry
-
-
-def bundle_location(lake_uri: str, entry: Mapping[str, Any]) -> str:
-    """Where a registry entry's bundle is: its lake key resolved in `lake_uri`, or an absolute location."""
-    stored = str(entry["bundle_uri"])
-    return stored if "://" in stored or stored.startswith("/") else lake_uri_of(lake_uri, stored)
+from retail_assets.registry.base import ModelRegistry, bundle_location
 
 
 def rescore_production(registry: ModelRegistry, lake_uri: str, model: Any, metric: str,
@@ -65,9 +60,29 @@ def rescore_production(registry: ModelRegistry, lake_uri: str, model: Any, metri
     return float(report[metric])
 
 
+def drift_reference_of(model: Any) -> dict[str, Any] | None:
+    """drift_reference.json for a trained candidate: its validation rows' features and its answers for
+    them (monitoring.drift); None for a model that kept no validation frame to describe."""
+    from retail_assets.monitoring.drift import drift_reference
+
+    frame = getattr(model, "valid_frame", None)
+    spec = getattr(model, "spec", None) or default_spec()
+    if frame is None or not hasattr(model.model, "predict"):
+        return None
+    from retail_assets.contract.baskets import every_line_unclassified
+
+    predicted = np.asarray([CLASSES[int(i)] for i in model.model.predict(model.X_valid)], dtype=object)
+    if {"xx_class_lines", "n_lines"} <= set(frame.columns):  # the answers as served: the XX rule applied
+        ruled = every_line_unclassified({c: frame[c].to_numpy() for c in ("xx_class_lines", "n_lines")})
+        predicted[ruled] = UNCLASSIFIED
+    weeks = sorted({int(w) for w in frame["shop_week"]}) if "shop_week" in frame else []
+    return drift_reference(frame, spec.numeric, list(spec.categorical), predicted.tolist(),
+                           source=f"validation weeks {', '.join(map(str, weeks))}, scored at training time")
+
+
 def register_model_version(registry: ModelRegistry, lake_uri: str, *, onnx_bytes: bytes, model: Any,
                            product_table: pa.Table, lineage: dict[str, Any], config: Any, metric: str,
-                           tolerance: float) -> dict[str, Any]:
+                           tolerance: float, hold: str = "") -> dict[str, Any]:
     """Write the bundle into the lake, register it, and promote it if it passed the gates and is not
     worse than Production on `metric` re-scored on the same validation rows."""
     from retail_assets.ml.metrics import check_gates, gate_results, headline_metrics
@@ -75,13 +90,18 @@ def register_model_version(registry: ModelRegistry, lake_uri: str, *, onnx_bytes
     version = registry.next_version()
     key = bundle_key(version)
     metrics = {**model.metrics, "model_name": model.name, "gates": gate_results(model.metrics, config)}
-    files, info = bundle_files(version, model.name, onnx_bytes, default_spec(), product_table, metrics, lineage)
+    # golden.json: real validation baskets and this graph's answers, which serving must reproduce.
+    golden = golden_from_lake(lake_uri, list(lineage.get("validation_weeks") or []), onnx_bytes, default_spec(),
+                              product_table)
+    files, info = bundle_files(version, model.name, onnx_bytes, default_spec(), product_table, metrics, lineage,
+                               golden=golden, drift_reference=drift_reference_of(model))
     # `version` is not registered yet, so anything at its key is the leftover of a run that
     # failed before registering: replacing it is safe, refusing it would wedge every later run.
     write_bundle(lake_uri_of(lake_uri, key), files, overwrite=True)
     registered = registry.register(key, info, headline_metrics(model.metrics))
     decision = registry.promote_if_better(
-        registered, metric=metric, tolerance=tolerance, gates_failed=check_gates(model.metrics, config),
+        registered, metric=metric, tolerance=tolerance,
+        gates_failed=[*check_gates(model.metrics, config), *([f"promotion held: {hold}"] if hold else [])],
         production_value=rescore_production(registry, lake_uri, model, metric, config),
     )
     return {

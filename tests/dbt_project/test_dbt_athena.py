@@ -5,6 +5,7 @@ Athena's dialect accepts: the full build and the incremental branch of every wee
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from dbt_runner import run_dbt
@@ -118,3 +119,73 @@ def test_silver_reads_the_glue_table_and_puts_partition_columns_last(athena_comp
     assert '"awsdatacatalog"."mlops_dev_retail"."raw_transactions"' in stg
     renamed = next(c for c in sqlglot.parse_one(stg, read="athena").find_all(exp.CTE) if c.alias == "renamed")
     assert renamed.this.named_selects[-2:] == ["shop_week", "store_region"]  # CTAS partition columns go last
+
+
+# ---- the Glue table of raw, generated from the raw schema -------------------------------------
+
+GLUE_TABLE = Path(__file__).resolve().parents[2] / "infra" / "modules" / "analytics" / "raw_transactions_table.json"
+
+
+def test_glue_raw_table_is_the_generated_one_and_matches_the_raw_schema():
+    import pyarrow as pa
+
+    from retail_assets.contract.lake_keys import raw_key
+    from retail_assets.ingest.glue import PARQUET_SERDE, raw_table
+    from retail_assets.ingest.schema import RAW_SCHEMA
+
+    table = json.loads(GLUE_TABLE.read_text())
+    assert table == raw_table(), "regenerate: python -m retail_assets.ingest.glue > " + str(GLUE_TABLE)
+    # Every raw column, in the file's order, with the Hive type of its Arrow type; SHOP_WEEK is the partition key.
+    hive = {pa.int8(): "tinyint", pa.int32(): "int", pa.int64(): "bigint", pa.float64(): "double", pa.string(): "string"}
+    expected = [{"name": f.name.lower(), "type": hive[f.type]} for f in RAW_SCHEMA if f.name != "SHOP_WEEK"]
+    assert table["columns"] == expected
+    assert table["partition_keys"] == [{"name": "shop_week", "type": hive[RAW_SCHEMA.field("SHOP_WEEK").type]}]
+    assert table["serde"] == PARQUET_SERDE == "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+    assert table["input_format"].endswith("MapredParquetInputFormat")
+    params = table["parameters"]
+    assert params["projection.enabled"] == "true" and params["projection.shop_week.type"] == "integer"
+    low, high = map(int, params["projection.shop_week.range"].split(","))
+    assert low <= 200607 and 200819 <= high  # the real data's weeks lie inside the projected range
+    # The projected location of a week is where ingestion writes it.
+    assert table["location_template"].replace("${shop_week}", "200607") + "part-0.parquet" == raw_key(200607)
+
+
+def test_terraform_creates_the_raw_table_from_the_generated_file():
+    main = (GLUE_TABLE.parent / "main.tf").read_text()
+    assert 'jsondecode(file("${path.module}/raw_transactions_table.json"))' in main
+    assert 'resource "aws_glue_catalog_table" "raw_transactions"' in main
+    assert "local.raw_table.serde" in main and "storage.location.template" in main
+    # Athena's results are written with the platform key, and no client may bypass the workgroup.
+    assert 'encryption_option = "SSE_KMS"' in main and "kms_key_arn       = var.kms_key_arn" in main
+    assert "enforce_workgroup_configuration    = true" in main
+
+
+def test_dbt_raw_table_macro_declares_the_generated_columns():
+    """dbt's own DDL for the same table (run-operation create_raw_transactions_table) cannot drift either."""
+    import re
+
+    from retail_assets.ingest.glue import raw_table
+
+    macro = (Path(__file__).resolve().parents[2] / "dbt_project" / "macros" / "create_raw_transactions_table.sql").read_text()
+    body = macro[macro.index("create external table"):macro.index("partitioned by")]
+    declared = [{"name": n, "type": t} for n, t in re.findall(r"^\s+(\w+) (\w+),?$", body, re.M)]
+    table = raw_table()
+    assert declared == table["columns"]
+    assert re.search(r"partitioned by \((\w+) (\w+)\)", macro).groups() == ("shop_week", "int")
+
+
+def test_silver_reads_only_columns_the_glue_table_has(athena_compile):
+    sqlglot = pytest.importorskip("sqlglot", reason="sqlglot is not installed (needed to parse Athena SQL)")
+    from sqlglot import exp
+
+    from retail_assets.ingest.glue import raw_table
+
+    table = raw_table()
+    known = {c["name"] for c in table["columns"] + table["partition_keys"]}
+    stg = (athena_compile / "compiled" / "retail" / "models" / "staging" / "stg_transactions.sql").read_text()
+    ctes = {cte.alias: cte.this for cte in sqlglot.parse_one(stg, read="athena").find_all(exp.CTE)}
+    # `source` is select * from the Glue table; the CTE reading `source` names every column it takes.
+    assert [t.name for t in ctes["source"].find_all(exp.Table)] == ["raw_transactions"]
+    (reader,) = [c for c in ctes.values() if any(t.name == "source" for t in c.find_all(exp.Table))]
+    used = {c.name.lower() for c in reader.find_all(exp.Column)}
+    assert used == known, (used - known, known - used)

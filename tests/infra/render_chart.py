@@ -2,9 +2,10 @@
 
 Run with the infra tools' interpreter (.venv-infra/bin/python), which has the SDK:
 
-    render_chart.py CHART --namespace NS [-f values.yaml ...] [--set-json '{"a": {"b": 1}}']
+    render_chart.py CHART --namespace NS [-f values.yaml ...] [--set-json '{"a": {"b": 1}}'] [--lint]
 
-Prints JSON {"manifests": {template path: rendered text}} on stdout; a render error
+Prints JSON {"manifests": {template path: rendered text}} on stdout (with --lint also
+"lint": what `helm lint --strict` reports with the same values); a render error
 exits 1 with Helm's message on stderr (so tests can assert on `required` failures).
 """
 
@@ -37,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--release", default="inference-api")
     parser.add_argument("-f", "--values", action="append", default=[], type=Path)
     parser.add_argument("--set-json", default="{}")
+    parser.add_argument("--lint", action="store_true")
     args = parser.parse_args(argv)
 
     values: dict = {}
@@ -50,7 +52,10 @@ def main(argv: list[str] | None = None) -> int:
     except helm_python.HelmError as exc:
         print(str(exc), file=sys.stderr)
         return 1
-    json.dump({"manifests": manifests}, sys.stdout)
+    out: dict = {"manifests": manifests}
+    if args.lint:
+        out["lint"] = helm_python.lint(args.chart, values, strict=True, namespace=args.namespace)
+    json.dump(out, sys.stdout)
     return 0
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-
 from pathlib import Path
 
 import boto3
@@ -56,43 +55,14 @@ def test_provider_tags_everything(env):
 
 
 @pytest.fixture(scope="module")
-def applied_lake(terraform_cli_config, moto_endpoint, tmp_path_factory):
-    """plan + apply of tests/infra/moto_root against moto; returns the outputs."""
-
-    tmp = tmp_path_factory.mktemp("moto-apply")
-    env = {
-        **os.environ,
-        "TF_CLI_CONFIG_FILE": str(terraform_cli_config),
-        "TF_DATA_DIR": str(tmp / "tfdata"),
-        "TF_IN_AUTOMATION": "1",
-        "TF_INPUT": "0",
-        "CHECKPOINT_DISABLE": "1",
-    }
-    state = str(tmp / "terraform.tfstate")
-    plan = str(tmp / "plan.bin")
-    var = f"endpoint={moto_endpoint}"
-
-    def run(*args: str) -> subprocess.CompletedProcess:
-        result = subprocess.run(
-            ["terraform", *args], cwd=MOTO_ROOT, env=env, capture_output=True, text=True, timeout=600
-        )
-        if result.returncode not in (0, 2):
-            pytest.fail(f"terraform {args[0]} failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
-        return result
-
-    run("init", "-lockfile=readonly")
-    run("plan", "-lock=false", f"-state={state}", "-var", var, f"-out={plan}")
-    run("apply", "-lock=false", f"-state={state}", plan)
-    outputs = json.loads(run("output", f"-state={state}", "-json").stdout)
-    # A second plan shows what does not converge.
-    replan = str(tmp / "replan.bin")
+def applied_lake(moto_root_applied):
+    """moto_root as applied for the session (conftest), plus a second plan that shows what
+    does not converge."""
+    run, state, var = moto_root_applied["run"], moto_root_applied["state"], moto_root_applied["var"]
+    replan = str(moto_root_applied["tmp"] / "replan.bin")
     run("plan", "-lock=false", f"-state={state}", "-var", var, f"-out={replan}")
     changes = json.loads(run("show", "-json", replan).stdout).get("resource_changes", [])
-    return {
-        "outputs": {k: v["value"] for k, v in outputs.items()},
-        "replan_changes": changes,
-        "endpoint": moto_endpoint,
-    }
+    return {**moto_root_applied, "replan_changes": changes}
 
 
 def _client(applied, service):
@@ -262,7 +232,119 @@ def test_whole_env_plans(terraform, moto_endpoint, tmp_path, env):
                  "-var", "staging_kms_key_arn=arn:aws:kms:ap-southeast-1:123456789012:key/test"]
     terraform("init", cwd=root)
     plan = terraform("plan", "-lock=false", "-no-color", *args, cwd=root)
-    assert "0 to change, 0 to destroy" in plan.stdout
-    assert "aws_eks_node_group.batch" in plan.stdout
+    out = plan.stdout
+    assert "0 to change, 0 to destroy" in out
+    assert "aws_eks_node_group.batch" in out
     # Off-hours scale-down exists in dev only.
-    assert ("aws_autoscaling_schedule.stop" in plan.stdout) == (env == "dev")
+    assert ("aws_autoscaling_schedule.stop" in out) == (env == "dev")
+    # Node autoscaling with scale from zero: the batch ASG carries its label and taint.
+    tag = 'module.platform.module.eks.aws_autoscaling_group_tag.node_template["batch|k8s.io/cluster-autoscaler/node-template/'
+    assert tag + 'label/workload"]' in out and tag + 'taint/workload"]' in out
+    assert '"batch:NoSchedule"' in out
+    assert "module.platform.module.eks.aws_iam_role.cluster_autoscaler" in out
+    # Resource metrics for the HPA, S3 request metrics for the dashboard.
+    assert "module.platform.module.eks.aws_eks_addon.metrics_server" in out
+    assert "module.platform.module.lake.aws_s3_bucket_metric.lake[0]" in out
+    # One CloudTrail per account: dev's.
+    assert ("aws_cloudtrail.main" in out) == (env == "dev")
+
+
+# ---- names shared with the code, the CI role, the controllers' policies ---------------
+
+def test_code_and_terraform_read_one_names_file():
+    """retail_assets/aws_names.json is what infra/modules/names decodes; the lake keys and
+    the training-job names the code builds agree with the prefixes IAM grants."""
+    from retail_assets import aws_names
+    from retail_assets.contract import lake_keys
+    from retail_assets.ml.sagemaker_training import job_name
+
+    names = (INFRA / "modules" / "names" / "main.tf").read_text()
+    assert 'file("${path.module}/../../../retail_assets/aws_names.json")' in names
+    assert job_name().startswith(aws_names.training_job_prefix())
+    assert aws_names.lake_prefix("training") == lake_keys.TRAINING
+    assert aws_names.lake_prefix("checkpoints").startswith(lake_keys.TRAINING + "/")
+    assert aws_names.lake_prefix("models") == lake_keys.MODELS
+    assert aws_names.lake_prefix("registry") == lake_keys.REGISTRY
+    assert aws_names.lake_prefix("features") == lake_keys.FEATURES
+    assert aws_names.lake_prefix("gold") == lake_keys.GOLD
+    assert aws_names.name("lake_bucket", "prod") == "mlops-prod-retail"
+    from retail_assets.feature_store import feature_group_name
+
+    for deployment in ("dev", "prod"):
+        lake = f"s3://{aws_names.name('lake_bucket', deployment)}"
+        assert feature_group_name(lake) == aws_names.name("feature_group", deployment)
+
+
+def test_prod_ci_role_cannot_push_images_and_trusts_repo_branch_and_environment(applied_lake):
+    """moto_root's CI role is built as prod's: pull only, and a sub claim pinned to the
+    repository, main and the listed environments."""
+    iam = _client(applied_lake, "iam")
+    role = applied_lake["outputs"]["ci_role_arn"].rsplit("/", 1)[1]
+    policy = _inline_policy(iam, applied_lake["outputs"]["ci_role_arn"])
+    actions = set()
+    for statement in policy["Statement"]:
+        acts = statement["Action"]
+        actions.update([acts] if isinstance(acts, str) else acts)
+    assert "ecr:BatchGetImage" in actions
+    assert not {"ecr:PutImage", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload"} & actions
+    (statement,) = iam.get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"]["Statement"]
+    subjects = statement["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"]
+    assert sorted([subjects] if isinstance(subjects, str) else subjects) == [
+        "repo:org/repo:environment:production-rollout:ref:refs/heads/main",
+        "repo:org/repo:environment:production:ref:refs/heads/main",
+    ]
+    assert "StringLike" not in statement["Condition"], "no wildcard subjects"
+
+
+def _policy_statements(infra_python: str, path: Path, name: str) -> list[dict]:
+    """The statements of data.aws_iam_policy_document.<name> in a .tf file, via the HCL
+    parser checkov brings (in .venv-infra)."""
+    script = (
+        "import hcl2, json, sys\n"
+        "doc = hcl2.load(open(sys.argv[1]))\n"
+        "for block in doc['data']:\n"
+        "    if sys.argv[2] in block.get('aws_iam_policy_document', {}):\n"
+        "        print(json.dumps(block['aws_iam_policy_document'][sys.argv[2]]['statement']))\n"
+    )
+    result = subprocess.run([infra_python, "-c", script, str(path), name], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def _flat(value) -> list:
+    out = []
+    for v in value if isinstance(value, list) else [value]:
+        out += _flat(v) if isinstance(v, list) else [v]
+    return out
+
+
+READ_ONLY = ("Describe", "Get", "List")
+
+
+def test_lb_controller_writes_are_scoped_and_vpc_condition_can_match(infra_python):
+    statements = _policy_statements(infra_python, INFRA / "modules" / "eks" / "lb_controller.tf", "lb_controller")
+    for st in statements:
+        actions = _flat(st["actions"])
+        resources = _flat(st["resources"])
+        conditions = st.get("condition", [])
+        writes = [a for a in actions if not a.split(":", 1)[1].startswith(READ_ONLY)]
+        if writes and "*" in resources:
+            assert conditions, f"{st['sid']}: write actions on * without a condition"
+        for c in conditions:
+            test, values = _flat(c["test"])[0], _flat(c["values"])
+            if test.startswith("String") and not test.endswith("Like"):
+                assert not any("*" in v for v in values), f"{st['sid']}: {test} never matches a wildcard"
+    vpc = next(st for st in statements if _flat(st["sid"]) == ["OpenPathToPods"])
+    (condition,) = vpc["condition"]
+    assert _flat(condition["variable"]) == ["ec2:Vpc"] and _flat(condition["test"])[0] in ("ArnEquals", "ArnLike")
+
+
+def test_cluster_autoscaler_may_only_scale_this_clusters_groups(infra_python):
+    statements = _policy_statements(infra_python, INFRA / "modules" / "eks" / "autoscaler.tf", "cluster_autoscaler")
+    scale = next(st for st in statements if _flat(st["sid"]) == ["ScaleOwnGroups"])
+    assert set(_flat(scale["actions"])) == {"autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"}
+    (condition,) = scale["condition"]
+    assert _flat(condition["variable"]) == ["aws:ResourceTag/${local.autoscaler_tag}/${local.cluster_name}"]
+    for st in statements:
+        writes = [a for a in _flat(st["actions"]) if not a.split(":", 1)[1].startswith(READ_ONLY)]
+        assert not writes or st is scale, st

@@ -33,12 +33,13 @@ def test_home_is_accepted_after_every_subcommand_and_action(argv):
 
 
 def _registered_home(home):
-    """A home whose registry holds v0001 (Production) and v0002 (Challenger)."""
-    from retail_assets.registry import open_registry
+    """A home whose registry holds v0001 (Production) and v0002 (Challenger), without bundles."""
+    from retail_assets.contract.lake_keys import REGISTRY
+    from retail_assets.registry.local import LocalRegistry
     from retail_assets.settings import settings_for_home
 
     settings = settings_for_home(home)
-    registry = open_registry("local", settings.lake)
+    registry = LocalRegistry(f"{settings.lake}/{REGISTRY}", verify=False)  # stage rules only: no bundles
     for version, accuracy in (("v0001", 0.91), ("v0002", 0.93)):
         registry.register(f"retail/artifacts/models/{version}",
                           {"bundle_id": version * 8, "model_name": "xgboost"}, {"accuracy": accuracy, "macro_f1": 0.9})
@@ -71,6 +72,15 @@ def test_gate_prints_production_or_fails_naming_the_missing_minimum(tmp_path, ca
     assert "accuracy=0.91 (minimum 0.95)" in capsys.readouterr().err
     assert main(["registry", "gate", "--min", "accuracy", "--home", str(home)]) == 2
     assert "expected METRIC=NUMBER" in capsys.readouterr().err
+    # A home whose registry has no Production version yet: exit 1, nothing on stdout.
+    empty = tmp_path / "empty"
+    from retail_assets.registry.local import LocalRegistry
+
+    LocalRegistry(empty / "lake/retail/artifacts/registry", verify=False).register(
+        "retail/artifacts/models/v0001", {"bundle_id": "x" * 64, "model_name": "xgboost"}, {"accuracy": 0.9})
+    assert main(["registry", "gate", "--home", str(empty)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == "" and "no Production version" in captured.err
 
 
 def test_registry_log_prints_every_stage_change_with_its_reason(tmp_path, capsys):

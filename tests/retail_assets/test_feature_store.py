@@ -136,3 +136,20 @@ def test_the_sagemaker_backend_creates_the_group_and_puts_the_records(sagemaker,
     metadata = store.publish(TABLE)
     assert metadata["records_put"] == 2 and metadata["feature_group"].endswith("mlops-dev-retail-product-features")
     assert len(runtime.records) == 2
+
+
+def test_settings_choose_where_the_online_table_is_published(home, tmp_path):
+    from pydantic import ValidationError
+
+    from retail_assets.defs.resources import resources_for
+    from retail_assets.settings import RetailSettings
+
+    aws = RetailSettings(env="aws", home=tmp_path / "aws")
+    assert aws.online_feature_store == "sagemaker"
+    store = resources_for(aws)["feature_store"]
+    assert (store.backend, store.feature_group) == ("sagemaker", feature_group_name(aws.lake))
+    lake_only = RetailSettings(env="aws", home=tmp_path / "aws", online_feature_store="lake")
+    assert resources_for(lake_only)["feature_store"].publish(TABLE) == {"online_store": "lake (carried by the bundle)"}
+    assert RetailSettings(home=tmp_path / "local").online_feature_store == "lake"
+    with pytest.raises(ValidationError, match="needs RETAIL_ENV=aws"):
+        RetailSettings(home=tmp_path / "local", online_feature_store="sagemaker")

@@ -61,9 +61,10 @@ def test_evaluate_on_later_weeks_prints_one_json_line(built):
     lines = result.stdout.strip().splitlines()
     assert len(lines) == 1
     doc = json.loads(lines[0])
-    assert set(doc) == {"baskets", "accuracy", "macro_f1", "per_class", "excluded_xx"}
+    assert set(doc) == {"baskets", "accuracy", "macro_f1", "per_class", "baskets_all", "accuracy_all",
+                        "macro_f1_all", "per_class_all", "xx_baskets"}
     assert set(doc["per_class"]) == {"LA", "MM", "UM"}
-    assert doc["baskets"] + doc["excluded_xx"] == 500
+    assert doc["baskets"] + doc["xx_baskets"] == doc["baskets_all"] == 500
     assert doc["accuracy"] >= 0.75 and doc["macro_f1"] >= 0.70  # the generated label is learnable
 
 

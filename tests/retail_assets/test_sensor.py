@@ -183,3 +183,28 @@ def test_the_code_location_loads_and_evaluates_the_sensor_with_junk_in_landing(t
         context = dg.build_sensor_context(instance=instance, resources=defs.resources)
         result = sensor(context)
     assert [r.partition_key for r in result.run_requests] == ["200607"]
+
+
+def test_weeks_retail_run_ingested_are_not_run_again_by_the_sensor(tmp_path, landing_lake):
+    """One record of what was ingested: raw's materializations, whoever ran them."""
+    from retail_assets.defs.raw.assets import raw_transactions
+    from retail_assets.pipeline import QUIET
+
+    lake_dir, lake = landing_lake
+    for path in write_sample_weeks(tmp_path / "in", weeks=2, baskets_per_week=20):
+        lake.write_bytes(f"{LANDING}/{path.name}", path.read_bytes())
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("shop_week", ["200607", "200608"])
+        job = dg.define_asset_job("ingest", selection=[raw_transactions]).resolve(
+            asset_graph=dg.Definitions(assets=[raw_transactions], resources={"lake": LakeResource(uri=str(lake_dir))})
+            .resolve_asset_graph())
+        # As `retail run` does: week 200607 ingested in this instance before the sensor ever ticked.
+        assert job.execute_in_process(partition_key="200607", instance=instance, run_config=QUIET,
+                                      resources={"lake": LakeResource(uri=str(lake_dir))}).success
+        first = _tick(instance, lake_dir)  # no cursor: a sensor switched on after the fact
+        assert [r.partition_key for r in first.run_requests] == ["200608"]
+        assert _tick(instance, lake_dir, first.cursor).run_requests == []
+        # A correction of the ingested week is new bytes: it runs.
+        lake.write_bytes(f"{LANDING}/transactions_200607.csv", lake.read_bytes(f"{LANDING}/transactions_200607.csv") + b"\n")
+        again = _tick(instance, lake_dir)
+        assert sorted(r.partition_key for r in again.run_requests) == ["200607", "200608"]

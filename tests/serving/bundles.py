@@ -81,6 +81,7 @@ def product_table_bytes(products: dict[str, list] = PRODUCTS) -> bytes:
         "prod_code": pa.array(products["prod_code"], pa.string()),
         **{c: pa.array(products[c], pa.int64() if c == "n_lines" else pa.float64())
            for c in PRODUCT_STAT_COLUMNS},
+        **{c: pa.array(v, pa.int64()) for c, v in products.items() if c.startswith("n_solo_")},
     })
     pq.write_table(table, sink)
     return sink.getvalue().to_pybytes()
@@ -96,8 +97,12 @@ def write_bundle(
     metrics: dict[str, Any] | None = None,
     model_name: str = "logistic_regression",
     bundle_id: str | None = None,
+    golden: dict[str, Any] | None | bool = True,
+    rules: list[str] | None = None,
 ) -> Path:
-    """Write a bundle; `bundle_id` overrides the correct id (to build a corrupt one)."""
+    """Write a bundle; `bundle_id` overrides the correct id (to build a corrupt one). `golden`:
+    True computes golden.json from the bundle's own model (as the pipeline does), False leaves
+    it out, a dict is written as it is (to build one the model does not reproduce)."""
     directory.mkdir(parents=True, exist_ok=True)
     files = {
         "model.onnx": model if model is not None else onnx_model(),
@@ -106,17 +111,36 @@ def write_bundle(
         "metrics.json": json.dumps(metrics or {"accuracy": 0.61, "macro_f1": 0.58,
                                                "per_class": {"LA": {"f1": 0.6}}}).encode(),
     }
+    if golden is True:
+        golden = golden_of(files["model.onnx"], spec or default_spec(), files["product_features.parquet"])
+    if isinstance(golden, dict):
+        files["golden.json"] = json.dumps(golden).encode()
     manifest = {
         "version": version,
         "bundle_id": bundle_id or compute_bundle_id(files),
         "model_name": model_name,
         "created_at": "2024-01-01T00:00:00+00:00",
-        "lineage": {"weeks": [200607, 200608]},
+        "lineage": {"train_weeks": [200607, 200608, 200609], "validation_weeks": [200610]},
+        **({"rules": rules} if rules is not None else {}),
     }
     files["bundle.json"] = json.dumps(manifest).encode()
     for name, data in files.items():
         (directory / name).write_bytes(data)
     return directory
+
+
+def golden_of(model: bytes, spec: FeatureSpec, products: bytes) -> dict[str, Any] | None:
+    """golden.json for a bundle of these files, as the pipeline writes it; None when the model
+    cannot run (a bundle built to be refused for its model)."""
+    from retail_assets.contract.bundle import golden_for
+    from retail_assets.contract.bundle_format import BundleError
+
+    baskets = [basket(n, basket_id=i, store_format=fmt) for i, (n, fmt) in enumerate([(1, "LS"), (3, "MS"), (5, "XLS")])]
+    try:
+        return golden_for(model, spec, pq.read_table(pa.BufferReader(products)), baskets, source="tests",
+                          observed=["UM", None, "LA"])
+    except (BundleError, ValueError):
+        return None
 
 
 def write_index(index_path: Path, production: str | None, bundles: dict[str, Path]) -> Path:

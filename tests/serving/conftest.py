@@ -68,3 +68,18 @@ def client(make_client, registry_index: Path, bundle_dir: Path):
 
     write_index(registry_index, "v0001", {"v0001": bundle_dir})
     return make_client(max_baskets_per_request=5, max_lines_per_basket=50)
+
+
+@pytest.fixture
+def live_server(registry_index: Path, bundle_dir: Path):
+    """A real server (uvicorn subprocess) on the test bundle, ready, polling the index every 0.2 s."""
+    from bundles import write_index
+    from live_server import LiveServer
+
+    write_index(registry_index, "v0001", {"v0001": bundle_dir})
+    server = LiveServer({"RETAIL_REGISTRY_URI": str(registry_index), "RETAIL_RELOAD_SECONDS": "0.2"})
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()

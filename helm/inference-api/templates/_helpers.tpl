@@ -24,16 +24,24 @@ environment: {{ .Values.environment }}
 {{- end -}}
 
 {{- define "inference-api.accountId" -}}
-{{- required "aws.accountId is required (the account of the ECR repository and IRSA role)" .Values.aws.accountId -}}
+{{- required "aws.accountId is required with aws.enabled (the account of the ECR repository and IRSA role)" .Values.aws.accountId -}}
 {{- end -}}
 
 {{- define "inference-api.tag" -}}
 {{- .Values.image.tag | default .Chart.AppVersion -}}
 {{- end -}}
 
+{{/* ECR of aws.accountId on AWS; elsewhere image.registry, or none (an image the cluster already has). */}}
 {{- define "inference-api.image" -}}
-{{- $registry := .Values.image.registry | default (printf "%s.dkr.ecr.%s.amazonaws.com" (include "inference-api.accountId" .) .Values.aws.region) -}}
+{{- $registry := .Values.image.registry -}}
+{{- if and (not $registry) .Values.aws.enabled -}}
+{{- $registry = printf "%s.dkr.ecr.%s.amazonaws.com" (include "inference-api.accountId" .) .Values.aws.region -}}
+{{- end -}}
+{{- if $registry -}}
 {{- printf "%s/%s:%s" $registry .Values.image.repository (include "inference-api.tag" .) -}}
+{{- else -}}
+{{- printf "%s:%s" .Values.image.repository (include "inference-api.tag" .) -}}
+{{- end -}}
 {{- end -}}
 
 {{- define "inference-api.roleArn" -}}
@@ -42,4 +50,13 @@ environment: {{ .Values.environment }}
 
 {{- define "inference-api.lakeBucket" -}}
 {{- printf "mlops-%s-retail" .Values.environment -}}
+{{- end -}}
+
+{{/* The lake the API reads: the environment's bucket on AWS, lake.uri (or the /lake volume) elsewhere. */}}
+{{- define "inference-api.lake" -}}
+{{- if .Values.aws.enabled -}}
+{{- printf "s3://%s" (include "inference-api.lakeBucket" .) -}}
+{{- else -}}
+{{- .Values.lake.uri | default "/lake" -}}
+{{- end -}}
 {{- end -}}

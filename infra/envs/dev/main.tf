@@ -31,10 +31,15 @@ module "platform" {
   }
 
   github_repository = var.github_repository
-  # Main-branch pipeline runs deploy to staging; pull requests never get AWS access.
-  ci_allowed_subjects         = ["ref:refs/heads/main", "environment:staging"]
+  # Only jobs of the "staging" GitHub environment on main (pull requests never get AWS
+  # access); staging builds and pushes the images.
+  ci_environments             = ["staging"]
+  ci_pushes_images            = true
   create_github_oidc_provider = true
   create_ecr_repositories     = true
+  # The account's one CloudTrail; it records writes to prod's lake too.
+  create_cloudtrail            = true
+  trail_other_lake_bucket_arns = ["arn:aws:s3:::mlops-prod-retail"]
 
   athena_bytes_scanned_cutoff = 10737418240 # 10 GiB
   alert_emails                = var.alert_emails

@@ -15,7 +15,7 @@ variable "github_repository" {
 }
 
 variable "public_access_cidrs" {
-  description = "CIDRs allowed to the EKS API endpoint."
+  description = "Operator CIDRs allowed to the public EKS endpoint (bootstrap, break-glass); [] turns it off. CI reaches the private endpoint from runners in the VPC."
   type        = list(string)
 }
 

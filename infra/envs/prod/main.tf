@@ -31,15 +31,20 @@ module "platform" {
   }
 
   github_repository = var.github_repository
-  # Only jobs bound to the protected "production" GitHub environment (required reviewers).
-  ci_allowed_subjects = ["environment:production"]
+  # "production" (required reviewers) gates the deploy; the promote / verify / rollback
+  # jobs that follow in the same run use "production-rollout" (main only, no reviewers) so
+  # that a rollback never waits for a human (docs/aws.md).
+  ci_environments  = ["production", "production-rollout"]
+  ci_pushes_images = false
   # dev created the account's GitHub OIDC provider (same account assumed; set true if not).
   create_github_oidc_provider = var.create_github_oidc_provider
-  source_lake_bucket_arns     = ["arn:aws:s3:::mlops-dev-retail"]
+  promote_from                = "dev"
   # Same account as dev: dev owns the ECR repositories and prod deploys the very image
   # that passed staging.
   create_ecr_repositories = false
   source_kms_key_arns     = [var.staging_kms_key_arn]
+  # dev created the account's one CloudTrail (set true with one account per environment).
+  create_cloudtrail = var.create_cloudtrail
 
   athena_bytes_scanned_cutoff = 107374182400 # 100 GiB
   alert_emails                = var.alert_emails

@@ -9,6 +9,7 @@ output "platform" {
     dagster_role_arn             = module.platform.dagster_role_arn
     sagemaker_execution_role_arn = module.platform.sagemaker_execution_role_arn
     lb_controller_role_arn       = module.platform.lb_controller_role_arn
+    cluster_autoscaler_role_arn  = module.platform.cluster_autoscaler_role_arn
     ci_role_arn                  = module.platform.ci_role_arn
     athena_workgroup             = module.platform.athena_workgroup
     glue_database                = module.platform.glue_database

@@ -15,7 +15,7 @@ variable "github_repository" {
 }
 
 variable "public_access_cidrs" {
-  description = "CIDRs allowed to the EKS API endpoint."
+  description = "Operator CIDRs allowed to the public EKS endpoint (bootstrap, break-glass); [] turns it off. CI reaches the private endpoint from runners in the VPC."
   type        = list(string)
 }
 
@@ -43,6 +43,12 @@ variable "staging_kms_key_arn" {
 
 variable "create_github_oidc_provider" {
   description = "False when dev already created the account's GitHub OIDC provider."
+  type        = bool
+  default     = false
+}
+
+variable "create_cloudtrail" {
+  description = "False when dev already created the account's CloudTrail (one trail per account)."
   type        = bool
   default     = false
 }

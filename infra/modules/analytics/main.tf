@@ -37,3 +37,51 @@ resource "aws_glue_catalog_database" "retail" {
   location_uri = "s3://${var.lake_bucket_name}/retail/"
   tags         = local.tags
 }
+
+# The raw layer as Athena reads it (the dbt source raw.transactions). Columns, SerDe and
+# partition projection come from raw_transactions_table.json, generated from the raw schema
+# (python -m retail_assets.ingest.glue; tests/dbt_project/test_dbt_athena.py compares them).
+# Projection computes the shop_week partitions, so a week is queryable once its Parquet
+# file is written. The objects are SSE-KMS (the lake's default key); Athena decrypts them
+# with the reader's kms:Decrypt, and writes results with the same key (the workgroup above).
+locals {
+  raw_table = jsondecode(file("${path.module}/raw_transactions_table.json"))
+}
+
+resource "aws_glue_catalog_table" "raw_transactions" {
+  name          = local.raw_table.name
+  database_name = aws_glue_catalog_database.retail.name
+  description   = "Validated weekly transactions (retail/raw/shop_week=YYYYWW/part-0.parquet)"
+  table_type    = "EXTERNAL_TABLE"
+
+  parameters = merge(local.raw_table.parameters, {
+    "storage.location.template" = "s3://${var.lake_bucket_name}/${local.raw_table.location_template}"
+  })
+
+  dynamic "partition_keys" {
+    for_each = local.raw_table.partition_keys
+    content {
+      name = partition_keys.value.name
+      type = partition_keys.value.type
+    }
+  }
+
+  storage_descriptor {
+    location      = "s3://${var.lake_bucket_name}/${local.raw_table.location}"
+    input_format  = local.raw_table.input_format
+    output_format = local.raw_table.output_format
+
+    ser_de_info {
+      serialization_library = local.raw_table.serde
+      parameters            = local.raw_table.serde_parameters
+    }
+
+    dynamic "columns" {
+      for_each = local.raw_table.columns
+      content {
+        name = columns.value.name
+        type = columns.value.type
+      }
+    }
+  }
+}

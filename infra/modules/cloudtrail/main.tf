@@ -1,4 +1,5 @@
-# Multi-region trail with digest files (log file validation) encrypted with the platform
+# The account's one trail (multi-region, global service events: one per account is enough
+# and a second would bill every management event twice), with digest files (log file validation) encrypted with the platform
 # key, mirrored to CloudWatch Logs so metric filters and alarms can act on it.
 data "aws_partition" "current" {}
 
@@ -65,7 +66,7 @@ resource "aws_cloudtrail" "main" {
     include_management_events = false
     data_resource {
       type   = "AWS::S3::Object"
-      values = ["${var.lake_bucket_arn}/"]
+      values = [for b in var.lake_bucket_arns : "${b}/"]
     }
   }
 

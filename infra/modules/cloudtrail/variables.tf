@@ -15,9 +15,9 @@ variable "kms_key_arn" {
   type = string
 }
 
-variable "lake_bucket_arn" {
-  description = "Writes to the lake are recorded as data events (who changed which object)."
-  type        = string
+variable "lake_bucket_arns" {
+  description = "Lakes in the account whose writes are recorded as data events (who changed which object)."
+  type        = list(string)
 }
 
 variable "log_retention_days" {

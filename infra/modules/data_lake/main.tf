@@ -4,9 +4,14 @@ locals {
   tags = { Component = "data-lake" }
 }
 
+module "names" {
+  source     = "../names"
+  deployment = var.deployment
+}
+
 resource "aws_s3_bucket" "lake" {
   #checkov:skip=CKV_AWS_144:single-region by design (data residency); versioning and noncurrent retention cover recovery
-  bucket        = "${var.name_prefix}-retail"
+  bucket        = module.names.lake_bucket
   force_destroy = var.force_destroy
   tags          = local.tags
 }
@@ -55,6 +60,15 @@ resource "aws_s3_bucket_logging" "lake" {
       partition_date_source = "EventTime"
     }
   }
+}
+
+# CloudWatch request metrics (AllRequests, GetRequests, PutRequests, BytesDownloaded,
+# BytesUploaded, 4xx/5xx, latencies) for the whole bucket, per minute: the dashboard's
+# "S3 throughput" widget reads them under FilterId = EntireBucket.
+resource "aws_s3_bucket_metric" "lake" {
+  count  = var.request_metrics ? 1 : 0
+  bucket = aws_s3_bucket.lake.id
+  name   = var.request_metrics_filter_id
 }
 
 # EventBridge notifications let a future sensor react to landing/ writes without polling.

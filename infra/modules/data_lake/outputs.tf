@@ -7,6 +7,10 @@ output "bucket_arn" {
 }
 
 output "registry_index_uri" {
-  description = "What the API reads (RETAIL_REGISTRY_URI)."
-  value       = "s3://${aws_s3_bucket.lake.id}/retail/artifacts/registry/index.json"
+  description = "The registry index the API polls (it finds it from RETAIL_LAKE)."
+  value       = "s3://${aws_s3_bucket.lake.id}/${module.names.lake_prefixes.registry}/index.json"
+}
+
+output "request_metrics_filter_id" {
+  value = var.request_metrics_filter_id
 }

@@ -1,5 +1,5 @@
-variable "name_prefix" {
-  description = "mlops-{env}: the bucket is {name_prefix}-retail."
+variable "deployment" {
+  description = "dev or prod: the bucket is the lake_bucket of retail_assets/aws_names.json (mlops-{deployment}-retail)."
   type        = string
 }
 
@@ -41,4 +41,16 @@ variable "force_destroy" {
   description = "Let terraform destroy delete a non-empty bucket (dev only)."
   type        = bool
   default     = false
+}
+
+variable "request_metrics_filter_id" {
+  description = "Name of the bucket-wide request metrics configuration (the FilterId dimension in CloudWatch)."
+  type        = string
+  default     = "EntireBucket"
+}
+
+variable "request_metrics" {
+  description = "Publish the bucket's request metrics (billed as custom metrics); off only where the API lacks them (moto)."
+  type        = bool
+  default     = true
 }

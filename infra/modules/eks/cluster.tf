@@ -40,7 +40,7 @@ resource "aws_cloudwatch_log_group" "cluster" {
 }
 
 resource "aws_eks_cluster" "main" {
-  #checkov:skip=CKV_AWS_39:GitHub-hosted CI runners deploy with helm over the public endpoint; it is limited to public_access_cidrs and IAM-authenticated
+  #checkov:skip=CKV_AWS_39:the public endpoint is on only when operator CIDRs are given (bootstrap, break-glass), IAM-authenticated; CI runners reach the private endpoint from inside the VPC
   name     = local.cluster_name
   version  = var.kubernetes_version
   role_arn = aws_iam_role.cluster.arn
@@ -50,8 +50,8 @@ resource "aws_eks_cluster" "main" {
   vpc_config {
     subnet_ids              = var.private_subnet_ids
     endpoint_private_access = true
-    endpoint_public_access  = true
-    public_access_cidrs     = var.public_access_cidrs
+    endpoint_public_access  = length(var.public_access_cidrs) > 0
+    public_access_cidrs     = length(var.public_access_cidrs) > 0 ? var.public_access_cidrs : null
   }
 
   encryption_config {

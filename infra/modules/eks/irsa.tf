@@ -6,9 +6,10 @@ locals {
 
 data "aws_iam_policy_document" "irsa_trust" {
   for_each = {
-    vpc_cni       = "kube-system:aws-node"
-    ebs_csi       = "kube-system:ebs-csi-controller-sa"
-    lb_controller = "kube-system:aws-load-balancer-controller"
+    vpc_cni            = "kube-system:aws-node"
+    ebs_csi            = "kube-system:ebs-csi-controller-sa"
+    lb_controller      = "kube-system:aws-load-balancer-controller"
+    cluster_autoscaler = "kube-system:cluster-autoscaler"
   }
   statement {
     actions = ["sts:AssumeRoleWithWebIdentity"]
@@ -81,4 +82,16 @@ resource "aws_eks_addon" "ebs_csi" {
   service_account_role_arn = aws_iam_role.ebs_csi.arn
   tags                     = local.tags
   depends_on               = [aws_eks_node_group.api]
+}
+
+# Resource metrics (CPU, memory) for the inference API's HorizontalPodAutoscaler and
+# `kubectl top`: the metrics-server EKS community add-on, on the on-demand group.
+resource "aws_eks_addon" "metrics_server" {
+  cluster_name = aws_eks_cluster.main.name
+  addon_name   = "metrics-server"
+  configuration_values = jsonencode({
+    nodeSelector = { workload = "api" }
+  })
+  tags       = local.tags
+  depends_on = [aws_eks_node_group.api]
 }

@@ -1,10 +1,21 @@
 # IRSA role of the AWS Load Balancer Controller, which turns the inference API's Ingress
 # into an ALB. The ALB, its target groups and security groups do not exist when this is
-# applied, so their ARNs cannot be listed; every mutating statement is instead bound to
-# resources tagged elbv2.k8s.aws/cluster = this cluster (the controller tags what it
-# creates), which is narrower than the controller's published policy (any cluster).
+# applied, so their ARNs cannot be listed. Every mutating statement is instead bound by
+# name pattern and/or by tag: the ALB has a fixed name (var.load_balancer_names, set by the
+# Ingress), the controller names target groups k8s-<namespace>-<service>-<hash>, and it
+# tags everything it creates elbv2.k8s.aws/cluster = this cluster. That is narrower than
+# the controller's published policy (any cluster, listeners and rules on "*").
+data "aws_region" "current" {}
+data "aws_caller_identity" "current" {}
+
 locals {
   cluster_tag = "elbv2.k8s.aws/cluster"
+  elb         = "arn:${local.partition}:elasticloadbalancing:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}"
+  ec2         = "arn:${local.partition}:ec2:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}"
+  albs        = [for n in var.load_balancer_names : "${local.elb}:loadbalancer/app/${n}/*"]
+  listeners   = [for n in var.load_balancer_names : "${local.elb}:listener/app/${n}/*/*"]
+  rules       = [for n in var.load_balancer_names : "${local.elb}:listener-rule/app/${n}/*/*/*"]
+  targets     = ["${local.elb}:targetgroup/k8s-*/*"]
 }
 
 data "aws_iam_policy_document" "lb_controller" {
@@ -43,15 +54,28 @@ data "aws_iam_policy_document" "lb_controller" {
   }
 
   statement {
-    sid       = "CreateSecurityGroup"
+    # CreateSecurityGroup is authorized on the VPC and on the new group; the new group
+    # must carry this cluster's tag.
+    sid       = "CreateSecurityGroupInVpc"
     actions   = ["ec2:CreateSecurityGroup"]
-    resources = ["*"]
+    resources = ["${local.ec2}:vpc/${var.vpc_id}"]
+  }
+
+  statement {
+    sid       = "CreateTaggedSecurityGroup"
+    actions   = ["ec2:CreateSecurityGroup"]
+    resources = ["${local.ec2}:security-group/*"]
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/${local.cluster_tag}"
+      values   = [local.cluster_name]
+    }
   }
 
   statement {
     sid       = "TagNewSecurityGroup"
     actions   = ["ec2:CreateTags"]
-    resources = ["arn:${local.partition}:ec2:*:*:security-group/*"]
+    resources = ["${local.ec2}:security-group/*"]
     condition {
       test     = "StringEquals"
       variable = "ec2:CreateAction"
@@ -70,7 +94,7 @@ data "aws_iam_policy_document" "lb_controller" {
       "ec2:CreateTags", "ec2:DeleteTags", "ec2:AuthorizeSecurityGroupIngress",
       "ec2:RevokeSecurityGroupIngress", "ec2:DeleteSecurityGroup",
     ]
-    resources = ["*"]
+    resources = ["${local.ec2}:security-group/*"]
     condition {
       test     = "StringEquals"
       variable = "aws:ResourceTag/${local.cluster_tag}"
@@ -79,22 +103,23 @@ data "aws_iam_policy_document" "lb_controller" {
   }
 
   # Node security groups are not tagged by the controller; it opens the ALB -> pod path
-  # on them, so ingress rule changes are allowed within this VPC only.
+  # on them, so ingress rule changes are allowed on groups of this VPC only. ec2:Vpc is
+  # an ARN: compared exactly (the earlier StringEquals against a wildcard never matched).
   statement {
     sid       = "OpenPathToPods"
     actions   = ["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"]
-    resources = ["arn:${local.partition}:ec2:*:*:security-group/*"]
+    resources = ["${local.ec2}:security-group/*"]
     condition {
-      test     = "StringEquals"
+      test     = "ArnEquals"
       variable = "ec2:Vpc"
-      values   = ["arn:${local.partition}:ec2:*:*:vpc/${var.vpc_id}"]
+      values   = ["${local.ec2}:vpc/${var.vpc_id}"]
     }
   }
 
   statement {
     sid       = "CreateLoadBalancers"
     actions   = ["elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:CreateTargetGroup"]
-    resources = ["*"]
+    resources = concat(local.albs, local.targets)
     condition {
       test     = "StringEquals"
       variable = "aws:RequestTag/${local.cluster_tag}"
@@ -103,6 +128,8 @@ data "aws_iam_policy_document" "lb_controller" {
   }
 
   statement {
+    # Listeners and rules of the named ALB only (the controller does not tag them on
+    # every version, so the name is what binds them).
     sid = "ListenersAndRules"
     actions = [
       "elasticloadbalancing:CreateListener", "elasticloadbalancing:DeleteListener",
@@ -111,7 +138,7 @@ data "aws_iam_policy_document" "lb_controller" {
       "elasticloadbalancing:SetRulePriorities", "elasticloadbalancing:AddListenerCertificates",
       "elasticloadbalancing:RemoveListenerCertificates", "elasticloadbalancing:ModifyListenerAttributes",
     ]
-    resources = ["*"]
+    resources = concat(local.albs, local.listeners, local.rules)
   }
 
   statement {
@@ -123,7 +150,7 @@ data "aws_iam_policy_document" "lb_controller" {
       "elasticloadbalancing:ModifyTargetGroupAttributes", "elasticloadbalancing:DeleteTargetGroup",
       "elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags",
     ]
-    resources = ["*"]
+    resources = concat(local.albs, local.targets)
     condition {
       test     = "StringEquals"
       variable = "aws:ResourceTag/${local.cluster_tag}"
@@ -132,14 +159,9 @@ data "aws_iam_policy_document" "lb_controller" {
   }
 
   statement {
-    sid     = "TagOnCreate"
-    actions = ["elasticloadbalancing:AddTags"]
-    resources = [
-      "arn:${local.partition}:elasticloadbalancing:*:*:targetgroup/*/*",
-      "arn:${local.partition}:elasticloadbalancing:*:*:loadbalancer/app/*/*",
-      "arn:${local.partition}:elasticloadbalancing:*:*:listener/app/*/*/*",
-      "arn:${local.partition}:elasticloadbalancing:*:*:listener-rule/app/*/*/*",
-    ]
+    sid       = "TagOnCreate"
+    actions   = ["elasticloadbalancing:AddTags"]
+    resources = concat(local.albs, local.targets, local.listeners, local.rules)
     condition {
       test     = "StringEquals"
       variable = "elasticloadbalancing:CreateAction"
@@ -150,7 +172,12 @@ data "aws_iam_policy_document" "lb_controller" {
   statement {
     sid       = "Targets"
     actions   = ["elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"]
-    resources = ["arn:${local.partition}:elasticloadbalancing:*:*:targetgroup/*/*"]
+    resources = local.targets
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/${local.cluster_tag}"
+      values   = [local.cluster_name]
+    }
   }
 }
 

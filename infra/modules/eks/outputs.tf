@@ -20,8 +20,9 @@ output "lb_controller_role_arn" {
 
 output "node_group_asgs" {
   description = "Auto Scaling groups behind the node groups (what the off-hours schedule acts on)."
-  value = {
-    api   = aws_eks_node_group.api.resources[0].autoscaling_groups[0].name
-    batch = aws_eks_node_group.batch.resources[0].autoscaling_groups[0].name
-  }
+  value       = local.node_group_asg
+}
+
+output "cluster_autoscaler_role_arn" {
+  value = aws_iam_role.cluster_autoscaler.arn
 }

@@ -1,10 +1,13 @@
 # Off-hours scale-down: both node groups go to zero in the evening and come back in the
 # morning (weekends stay down, since the stop runs Friday evening and the start only on
-# weekdays). Scheduled actions act on the node groups' Auto Scaling groups directly.
+# weekdays). Scheduled actions act on the node groups' Auto Scaling groups directly. The
+# stop sets max to 0 too: with max left up, the Cluster Autoscaler would see the API's
+# Pending pods and bring the nodes straight back. Dagster runs and CI runner pods started
+# off hours wait until the morning start.
 locals {
   scheduled_groups = var.off_hours.enabled ? {
-    api   = { asg = aws_eks_node_group.api.resources[0].autoscaling_groups[0].name, cfg = var.api_node_group }
-    batch = { asg = aws_eks_node_group.batch.resources[0].autoscaling_groups[0].name, cfg = var.batch_node_group }
+    api   = { asg = local.node_group_asg.api, cfg = var.api_node_group }
+    batch = { asg = local.node_group_asg.batch, cfg = var.batch_node_group }
   } : {}
 }
 
@@ -16,7 +19,7 @@ resource "aws_autoscaling_schedule" "stop" {
   time_zone              = var.off_hours.time_zone
   min_size               = 0
   desired_capacity       = 0
-  max_size               = each.value.cfg.max_size
+  max_size               = 0
 }
 
 resource "aws_autoscaling_schedule" "start" {

@@ -12,6 +12,11 @@ variable "vpc_id" {
   type = string
 }
 
+variable "load_balancer_names" {
+  description = "Names of the ALBs the Load Balancer Controller may create and manage (the Ingress pins them)."
+  type        = list(string)
+}
+
 variable "private_subnet_ids" {
   type = list(string)
 }
@@ -22,11 +27,11 @@ variable "kms_key_arn" {
 }
 
 variable "public_access_cidrs" {
-  description = "CIDRs allowed to reach the public API endpoint (CI runners, operators). Never 0.0.0.0/0."
+  description = "Operator CIDRs allowed to the public API endpoint (bootstrap, break-glass); empty turns the public endpoint off. CI never uses it: its runners are pods in the VPC on the private endpoint. Never 0.0.0.0/0."
   type        = list(string)
   validation {
-    condition     = length(var.public_access_cidrs) > 0 && !contains(var.public_access_cidrs, "0.0.0.0/0")
-    error_message = "Give the operator/CI CIDRs explicitly; 0.0.0.0/0 is refused."
+    condition     = !contains(var.public_access_cidrs, "0.0.0.0/0")
+    error_message = "Give the operator CIDRs explicitly; 0.0.0.0/0 is refused."
   }
 }
 

@@ -1,5 +1,9 @@
 # CI gets AWS access only by exchanging its GitHub OIDC token for this role: no stored
-# keys. The trust is pinned to one repository and to the listed refs/environments.
+# keys. The trust is pinned to one repository, one branch and the listed GitHub
+# environments, all three in the `sub` claim: the repository's OIDC subject template is
+# set to include_claim_keys = ["repo", "context", "ref"] (docs/aws.md), which makes a job
+# bound to environment E on main present
+#   repo:<owner>/<name>:environment:E:ref:refs/heads/main
 data "aws_partition" "current" {}
 data "aws_region" "current" {}
 
@@ -7,6 +11,13 @@ locals {
   provider_url = "token.actions.githubusercontent.com"
   provider_arn = var.create_provider ? aws_iam_openid_connect_provider.github[0].arn : data.aws_iam_openid_connect_provider.github[0].arn
   tags         = { Component = "ci" }
+  subjects     = [for e in var.environments : "repo:${var.github_repository}:environment:${e}:ref:refs/heads/${var.branch}"]
+  # Every CI job pulls the pipeline image (it runs the registry CLI); only the environment
+  # that builds images pushes them.
+  ecr_pull = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:DescribeImages"]
+  ecr_push = ["ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload", "ecr:PutImage", "ecr:DescribeImageScanFindings"]
+  group    = var.model_package_group_arn
+  packages = "${replace(var.model_package_group_arn, "model-package-group", "model-package")}/*"
 }
 
 resource "aws_iam_openid_connect_provider" "github" {
@@ -36,7 +47,7 @@ data "aws_iam_policy_document" "trust" {
     condition {
       test     = "StringEquals"
       variable = "${local.provider_url}:sub"
-      values   = [for s in var.allowed_subjects : "repo:${var.github_repository}:${s}"]
+      values   = local.subjects
     }
   }
 }
@@ -49,12 +60,8 @@ data "aws_iam_policy_document" "ci" {
     resources = ["*"]
   }
   statement {
-    sid = "EcrPushPull"
-    actions = [
-      "ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart",
-      "ecr:CompleteLayerUpload", "ecr:PutImage", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
-      "ecr:DescribeImages", "ecr:DescribeImageScanFindings",
-    ]
+    sid       = var.allow_ecr_push ? "EcrPushPull" : "EcrPull"
+    actions   = var.allow_ecr_push ? concat(local.ecr_pull, local.ecr_push) : local.ecr_pull
     resources = var.ecr_repository_arns
   }
   statement {
@@ -101,10 +108,32 @@ data "aws_iam_policy_document" "ci" {
       values   = ["s3.${data.aws_region.current.name}.amazonaws.com"]
     }
   }
+  # `retail registry gate|promote|rollback|import` on this environment's group.
   statement {
-    sid       = "ModelRegistryStatus"
-    actions   = ["sagemaker:DescribeModelPackage", "sagemaker:UpdateModelPackage", "sagemaker:ListModelPackages"]
-    resources = [var.model_package_group_arn, "${replace(var.model_package_group_arn, "model-package-group", "model-package")}/*"]
+    sid = "ModelRegistry"
+    actions = [
+      "sagemaker:DescribeModelPackageGroup", "sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackage",
+      "sagemaker:UpdateModelPackage", "sagemaker:ListModelPackages", "sagemaker:AddTags",
+    ]
+    resources = [local.group, local.packages]
+  }
+  dynamic "statement" {
+    # `retail registry import VERSION --from-deployment dev` reads the source registry.
+    for_each = length(var.source_model_package_group_arns) > 0 ? [1] : []
+    content {
+      sid     = "SourceModelRegistryRead"
+      actions = ["sagemaker:DescribeModelPackageGroup", "sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages"]
+      resources = flatten([for g in var.source_model_package_group_arns : [
+        g, "${replace(g, "model-package-group", "model-package")}/*",
+      ]])
+    }
+  }
+  statement {
+    # The post-deploy gate reads the ALB's p95 latency and 5xx rate. Neither call has a
+    # resource type; both are read-only.
+    sid       = "VerifyDeployment"
+    actions   = ["cloudwatch:GetMetricData", "elasticloadbalancing:DescribeLoadBalancers"]
+    resources = ["*"]
   }
 }
 

@@ -7,9 +7,24 @@ variable "github_repository" {
   type        = string
 }
 
-variable "allowed_subjects" {
-  description = "OIDC sub claims allowed, relative to the repository, e.g. ref:refs/heads/main or environment:production."
+variable "environments" {
+  description = "GitHub environments whose jobs may assume the role (each on var.branch only)."
   type        = list(string)
+  validation {
+    condition     = length(var.environments) > 0 && alltrue([for e in var.environments : can(regex("^[A-Za-z0-9_-]+$", e))])
+    error_message = "Name at least one environment, without wildcards."
+  }
+}
+
+variable "branch" {
+  description = "The only branch whose jobs may assume the role."
+  type        = string
+  default     = "main"
+}
+
+variable "allow_ecr_push" {
+  description = "True only where CI builds and pushes images (dev/staging); prod deploys the images staging tested."
+  type        = bool
 }
 
 variable "create_provider" {
@@ -44,4 +59,10 @@ variable "kms_key_arns" {
 
 variable "model_package_group_arn" {
   type = string
+}
+
+variable "source_model_package_group_arns" {
+  description = "Model package groups CI may read (prod imports the version staging validated)."
+  type        = list(string)
+  default     = []
 }

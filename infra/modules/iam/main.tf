@@ -6,6 +6,12 @@ data "aws_caller_identity" "current" {}
 data "aws_region" "current" {}
 data "aws_partition" "current" {}
 
+# Names and prefixes come from the file the pipeline code reads (retail_assets/aws_names.json).
+module "names" {
+  source     = "../names"
+  deployment = var.deployment
+}
+
 locals {
   account_id = data.aws_caller_identity.current.account_id
   region     = data.aws_region.current.name
@@ -15,6 +21,11 @@ locals {
   sagemaker  = "${local.arn_prefix}:sagemaker:${local.region}:${local.account_id}"
   glue       = "${local.arn_prefix}:glue:${local.region}:${local.account_id}"
   tags       = { Component = "iam" }
+
+  prefix       = module.names.lake_prefixes
+  group        = module.names.model_package_group
+  namespaces   = values(module.names.cloudwatch_namespaces)
+  training_job = "${local.sagemaker}:training-job/${module.names.training_job_prefix}*"
 }
 
 # ---- trust policies -------------------------------------------------------------------
@@ -81,8 +92,8 @@ data "aws_iam_policy_document" "api" {
     sid     = "ReadModelArtifacts"
     actions = ["s3:GetObject", "s3:GetObjectVersion"]
     resources = [
-      "${var.lake_bucket_arn}/retail/artifacts/models/*",
-      "${var.lake_bucket_arn}/retail/artifacts/registry/*",
+      "${var.lake_bucket_arn}/${local.prefix.models}/*",
+      "${var.lake_bucket_arn}/${local.prefix.registry}/*",
     ]
   }
   statement {
@@ -92,7 +103,7 @@ data "aws_iam_policy_document" "api" {
     condition {
       test     = "StringLike"
       variable = "s3:prefix"
-      values   = ["retail/artifacts/models/*", "retail/artifacts/registry/*"]
+      values   = ["${local.prefix.models}/*", "${local.prefix.registry}/*"]
     }
   }
   statement {
@@ -128,9 +139,9 @@ data "aws_iam_policy_document" "dagster" {
     sid     = "LakeReadWrite"
     actions = ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:DeleteObject"]
     resources = [
-      "${var.lake_bucket_arn}/retail/*",
-      "${var.lake_bucket_arn}/logs/dagster/*",
-      "${var.lake_bucket_arn}/athena-results/*",
+      "${var.lake_bucket_arn}/${local.prefix.root}/*",
+      "${var.lake_bucket_arn}/${local.prefix.dagster_logs}/*",
+      "${var.lake_bucket_arn}/${local.prefix.athena_results}/*",
     ]
   }
   statement {
@@ -171,19 +182,20 @@ data "aws_iam_policy_document" "dagster" {
     ]
   }
   statement {
+    # retail_assets/ml/sagemaker_training.py names every job <training_job_prefix><time>-<id>.
     sid       = "SageMakerTraining"
     actions   = ["sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob", "sagemaker:StopTrainingJob", "sagemaker:AddTags"]
-    resources = ["${local.sagemaker}:training-job/${var.name_prefix}-*"]
+    resources = [local.training_job]
   }
   statement {
     sid = "SageMakerModelRegistry"
     actions = [
       "sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackage", "sagemaker:UpdateModelPackage",
-      "sagemaker:DescribeModelPackageGroup", "sagemaker:ListModelPackages",
+      "sagemaker:DescribeModelPackageGroup", "sagemaker:ListModelPackages", "sagemaker:AddTags",
     ]
     resources = [
-      "${local.sagemaker}:model-package-group/${var.model_package_group_name}",
-      "${local.sagemaker}:model-package/${var.model_package_group_name}/*",
+      "${local.sagemaker}:model-package-group/${local.group}",
+      "${local.sagemaker}:model-package/${local.group}/*",
     ]
   }
   statement {
@@ -192,7 +204,7 @@ data "aws_iam_policy_document" "dagster" {
       "sagemaker:CreateFeatureGroup", "sagemaker:DescribeFeatureGroup", "sagemaker:PutRecord",
       "sagemaker:GetRecord", "sagemaker:BatchGetRecord",
     ]
-    resources = ["${local.sagemaker}:feature-group/${var.name_prefix}-*"]
+    resources = ["${local.sagemaker}:feature-group/${module.names.feature_group}"]
   }
   statement {
     sid       = "PassTrainingRole"
@@ -211,9 +223,9 @@ data "aws_iam_policy_document" "dagster" {
     actions   = ["cloudwatch:PutMetricData"]
     resources = ["*"]
     condition {
-      test     = "StringLike"
+      test     = "StringEquals"
       variable = "cloudwatch:namespace"
-      values   = ["Retail/*"]
+      values   = local.namespaces
     }
   }
   statement {
@@ -244,14 +256,20 @@ data "aws_iam_policy_document" "sagemaker" {
     sid     = "ReadTrainingInputs"
     actions = ["s3:GetObject"]
     resources = [
-      "${var.lake_bucket_arn}/retail/gold/*",
-      "${var.lake_bucket_arn}/retail/features/*",
+      "${var.lake_bucket_arn}/${local.prefix.gold}/*",
+      "${var.lake_bucket_arn}/${local.prefix.features}/*",
     ]
+  }
+  statement {
+    # A managed spot job that was interrupted restarts by downloading its checkpoints.
+    sid       = "ReadCheckpoints"
+    actions   = ["s3:GetObject"]
+    resources = ["${var.lake_bucket_arn}/${local.prefix.checkpoints}/*"]
   }
   statement {
     sid       = "WriteTrainingOutputs"
     actions   = ["s3:PutObject"]
-    resources = ["${var.lake_bucket_arn}/retail/artifacts/training/*"]
+    resources = ["${var.lake_bucket_arn}/${local.prefix.training}/*"]
   }
   statement {
     sid       = "ListTrainingPrefixes"
@@ -260,7 +278,7 @@ data "aws_iam_policy_document" "sagemaker" {
     condition {
       test     = "StringLike"
       variable = "s3:prefix"
-      values   = ["retail/gold/*", "retail/features/*", "retail/artifacts/training/*"]
+      values   = ["${local.prefix.gold}/*", "${local.prefix.features}/*", "${local.prefix.training}/*"]
     }
   }
   statement {
@@ -297,7 +315,7 @@ data "aws_iam_policy_document" "sagemaker" {
     condition {
       test     = "StringEquals"
       variable = "cloudwatch:namespace"
-      values   = ["/aws/sagemaker/TrainingJobs", "Retail/Training"]
+      values   = ["/aws/sagemaker/TrainingJobs", module.names.cloudwatch_namespaces.training]
     }
   }
 }

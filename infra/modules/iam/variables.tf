@@ -3,6 +3,11 @@ variable "name_prefix" {
   type        = string
 }
 
+variable "deployment" {
+  description = "dev or prod: picks the names in retail_assets/aws_names.json."
+  type        = string
+}
+
 variable "lake_bucket_arn" {
   type = string
 }
@@ -38,10 +43,6 @@ variable "athena_workgroup_name" {
 }
 
 variable "glue_database_name" {
-  type = string
-}
-
-variable "model_package_group_name" {
   type = string
 }
 

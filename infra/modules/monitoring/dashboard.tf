@@ -56,6 +56,22 @@ locals {
         ]
       }
     },
+    {
+      type = "metric", x = 0, y = 12, width = local.width * 2, height = 6
+      properties = {
+        title  = "S3 lake throughput (bytes and requests per minute)"
+        region = data.aws_region.current.name
+        view   = "timeSeries"
+        stat   = "Sum"
+        period = 60
+        metrics = [
+          ["AWS/S3", "BytesDownloaded", "BucketName", var.lake_bucket_name, "FilterId", var.lake_metrics_filter_id, { label = "bytes read" }],
+          ["AWS/S3", "BytesUploaded", "BucketName", var.lake_bucket_name, "FilterId", var.lake_metrics_filter_id, { label = "bytes written" }],
+          ["AWS/S3", "GetRequests", "BucketName", var.lake_bucket_name, "FilterId", var.lake_metrics_filter_id, { label = "GET", yAxis = "right" }],
+          ["AWS/S3", "PutRequests", "BucketName", var.lake_bucket_name, "FilterId", var.lake_metrics_filter_id, { label = "PUT", yAxis = "right" }],
+        ]
+      }
+    },
   ]
 }
 

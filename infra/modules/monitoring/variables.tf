@@ -29,8 +29,9 @@ variable "alarm_on_alb" {
 }
 
 variable "latency_p95_threshold_seconds" {
-  type    = number
-  default = 0.3
+  description = "The brief's target: p95 at most 200 ms (the CI post-deploy gate uses the same figure)."
+  type        = number
+  default     = 0.2
 }
 
 variable "error_rate_threshold_percent" {
@@ -51,4 +52,14 @@ variable "max_training_minutes" {
 
 variable "monthly_budget_usd" {
   type = number
+}
+
+variable "lake_bucket_name" {
+  description = "The lake, whose request metrics the S3 throughput widget shows."
+  type        = string
+}
+
+variable "lake_metrics_filter_id" {
+  description = "FilterId of the lake's bucket-wide request metrics configuration."
+  type        = string
 }

@@ -58,3 +58,11 @@ output "api_load_balancer_name" {
 output "alerts_topic_arn" {
   value = module.monitoring.alerts_topic_arn
 }
+
+output "cluster_autoscaler_role_arn" {
+  value = module.eks.cluster_autoscaler_role_arn
+}
+
+output "node_group_asgs" {
+  value = module.eks.node_group_asgs
+}

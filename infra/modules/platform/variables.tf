@@ -21,7 +21,7 @@ variable "kubernetes_version" {
 }
 
 variable "public_access_cidrs" {
-  description = "Who may reach the EKS API endpoint (operators, CI egress)."
+  description = "Operator CIDRs allowed to the public EKS endpoint ([] = private only; CI runs inside the VPC)."
   type        = list(string)
 }
 
@@ -61,8 +61,25 @@ variable "github_repository" {
   type = string
 }
 
-variable "ci_allowed_subjects" {
-  type = list(string)
+variable "ci_environments" {
+  description = "GitHub environments (on main) whose jobs may assume this environment's CI role."
+  type        = list(string)
+}
+
+variable "ci_pushes_images" {
+  description = "Whether this environment's CI role may push to ECR (staging builds; prod only pulls)."
+  type        = bool
+}
+
+variable "create_cloudtrail" {
+  description = "CloudTrail is one per account: true in the environment that owns the account's shared resources."
+  type        = bool
+}
+
+variable "trail_other_lake_bucket_arns" {
+  description = "Lakes of the other environments in this account, whose writes the one trail records."
+  type        = list(string)
+  default     = []
 }
 
 variable "create_github_oidc_provider" {
@@ -70,10 +87,10 @@ variable "create_github_oidc_provider" {
   default = true
 }
 
-variable "source_lake_bucket_arns" {
-  description = "Lakes this environment's CI may promote models from."
-  type        = list(string)
-  default     = []
+variable "promote_from" {
+  description = "Deployment (dev) whose registry and lake this environment's CI imports models from; null for none."
+  type        = string
+  default     = null
 }
 
 variable "source_kms_key_arns" {

@@ -1,3 +1,4 @@
-variable "name_prefix" {
-  type = string
+variable "deployment" {
+  description = "dev or prod."
+  type        = string
 }

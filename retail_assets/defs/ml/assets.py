@@ -17,7 +17,9 @@ from retail_assets.resources import LakeResource
 # location then loads in seconds less, and only the run that trains pays for them.
 # Candidates flow between assets as retail_assets.ml.training.CandidateResult.
 
-EAGER = dg.AutomationCondition.eager()
+# Not eager: a new week does not retrain. The weekly policy (retail_assets.monitoring.policy, run by
+# defs/monitoring/sensors.py and `retail replay`) launches build_and_train when a monitoring check
+# fails or every `retrain_every_weeks` weeks; launching the job in the UI retrains on demand.
 
 
 def _png_markdown(title: str, png: bytes) -> dg.MetadataValue:
@@ -29,7 +31,6 @@ def _png_markdown(title: str, png: bytes) -> dg.MetadataValue:
     group_name="ml",
     ins={"training_table": dg.AssetIn(["features", "training_table"], input_manager_key="lake_io_manager")},
     kinds={"scikit-learn", "xgboost"},
-    automation_condition=EAGER,
     description="Logistic Regression, Decision Tree, Random Forest and XGBoost, validated on the latest weeks.",
 )
 def candidates(context: dg.AssetExecutionContext, training_table: pa.Table, ml_config: MlConfig,
@@ -54,7 +55,6 @@ def candidates(context: dg.AssetExecutionContext, training_table: pa.Table, ml_c
     group_name="ml",
     ins={"candidates": dg.AssetIn(["ml", "candidates"])},
     kinds={"scikit-learn"},
-    automation_condition=EAGER,
     description="The winning candidate (best validation macro-F1 among those passing the gates); gated by blocking checks.",
 )
 def model(context: dg.AssetExecutionContext, candidates: list, lake: LakeResource, ml_config: MlConfig):
@@ -89,7 +89,6 @@ def model(context: dg.AssetExecutionContext, candidates: list, lake: LakeResourc
     group_name="ml",
     ins={"model": dg.AssetIn(["ml", "model"])},
     kinds={"onnx"},
-    automation_condition=EAGER,
     description="The winner as one ONNX graph (raw feature values in, encoding inside; label and probabilities out).",
 )
 def onnx_model(context: dg.AssetExecutionContext, model) -> bytes:
@@ -109,7 +108,6 @@ def onnx_model(context: dg.AssetExecutionContext, model) -> bytes:
         "online_product_features": dg.AssetIn(["features", "online_product_features"], input_manager_key="lake_io_manager"),
     },
     kinds={"onnx"},
-    automation_condition=EAGER,
     description="A registry version (bundle + metrics + lineage), promoted to Production only if not worse.",
 )
 def registered_model(
@@ -124,6 +122,7 @@ def registered_model(
     outcome = registry.register_and_promote(
         onnx_bytes=onnx_model, model=model, product_table=online_product_features, lineage=lineage,
         tolerance=ml_config.promotion_tolerance, metric=ml_config.promotion_metric, config=ml_config.training_config(),
+        hold=ml_config.hold_promotion,
     )
     context.log.info(f"{outcome['version']}: {outcome['decision']}")
     return dg.MaterializeResult(metadata={k: (dg.MetadataValue.json(v) if isinstance(v, (dict, list)) else v) for k, v in outcome.items()})

@@ -1,6 +1,9 @@
 """landing_sensor: a new or changed weekly file in `retail/landing/` requests its week's run.
 
-What depends on raw follows by automation (the dbt assets are `eager`), not from here.
+What depends on raw follows by automation (the dbt assets are `eager`), not from here; the
+automation sensor that evaluates it runs by default, like this one. What was ingested is one
+record for the sensor and `retail run` alike: raw's materializations, each carrying the sha256
+of the landing file it came from, so a week `retail run` ingested is not run again by the sensor.
 """
 
 import hashlib
@@ -74,6 +77,20 @@ def plan_landing_tick(listing: dict[str, FileVersion], read: Callable[[str], byt
     return plan
 
 
+RAW = dg.AssetKey(["raw", "transactions"])
+
+
+def ingested_sha256(instance: dg.DagsterInstance, week: int) -> str | None:
+    """The landing file's sha256 that raw's latest materialization of `week` came from (None: never)."""
+    if not instance.has_dynamic_partition(SHOP_WEEK, str(week)):
+        return None
+    records = instance.fetch_materializations(dg.AssetRecordsFilter(RAW, asset_partitions=[str(week)]),
+                                              limit=1, ascending=False).records
+    materialization = records[0].asset_materialization if records else None
+    value = materialization.metadata.get("landing_sha256") if materialization else None
+    return str(value.value) if value is not None else None
+
+
 def _cursor_files(raw: str | None) -> dict:
     try:
         loaded = json.loads(raw or "{}")
@@ -89,10 +106,14 @@ def landing_sensor(context: dg.SensorEvaluationContext, lake: LakeResource) -> d
     plan = plan_landing_tick(store.list_versions(LANDING), store.read_bytes, _cursor_files(context.cursor))
     for problem in plan.unreadable:
         context.log.warning(f"landing file not readable this tick: {problem}")
+    already = [(week, key, digest) for week, key, digest in plan.requests
+               if ingested_sha256(context.instance, week) == digest]
+    plan.requests = [r for r in plan.requests if r not in already]
     weeks = sorted({str(week) for week, _, _ in plan.requests})
     new_weeks = [w for w in weeks if not context.instance.has_dynamic_partition(SHOP_WEEK, w)]
     notes = [f"{n} {what}" for n, what in ((len(plan.ignored), "files ignored (not transactions_YYYYWW.csv[.gz])"),
                                            (len(plan.unreadable), "unreadable, retried next tick"),
+                                           (len(already), "already ingested with the same bytes"),
                                            (plan.deferred, "changed files left for the next tick")) if n]
     return dg.SensorResult(
         run_requests=[

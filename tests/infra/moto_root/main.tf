@@ -1,5 +1,7 @@
-# Test root: the lake, KMS, log-bucket and IAM modules applied against a local moto
-# server. Only the provider's endpoints differ from a real environment.
+# Test root: the lake, KMS, log-bucket, SageMaker registry, IAM and CI-role modules applied
+# against a local moto server. Only the provider's endpoints differ from a real
+# environment. The names (bucket, group, job prefix) come from retail_assets/aws_names.json
+# with deployment "test".
 terraform {
   required_version = ">= 1.11"
   required_providers {
@@ -25,10 +27,11 @@ provider "aws" {
   s3_use_path_style           = true
 
   endpoints {
-    iam = var.endpoint
-    kms = var.endpoint
-    s3  = var.endpoint
-    sts = var.endpoint
+    iam       = var.endpoint
+    kms       = var.endpoint
+    s3        = var.endpoint
+    sagemaker = var.endpoint
+    sts       = var.endpoint
   }
 
   default_tags {
@@ -42,8 +45,13 @@ provider "aws" {
   }
 }
 
+module "names" {
+  source     = "../../../infra/modules/names"
+  deployment = "test"
+}
+
 locals {
-  name_prefix = "mlops-test"
+  name_prefix = module.names.name_prefix
 }
 
 module "kms" {
@@ -61,10 +69,12 @@ module "logs" {
 
 module "lake" {
   source            = "../../../infra/modules/data_lake"
-  name_prefix       = local.name_prefix
+  deployment        = "test"
   kms_key_arn       = module.kms.key_arn
   access_log_bucket = module.logs.bucket_name
   force_destroy     = true
+  # moto has no PutBucketMetricsConfiguration.
+  request_metrics = false
 }
 
 # Stands in for the EKS cluster's OIDC provider so the IRSA trust policies are real.
@@ -73,17 +83,37 @@ resource "aws_iam_openid_connect_provider" "cluster" {
   client_id_list = ["sts.amazonaws.com"]
 }
 
+module "registry" {
+  source     = "../../../infra/modules/sagemaker"
+  deployment = "test"
+}
+
 module "iam" {
-  source                   = "../../../infra/modules/iam"
-  name_prefix              = local.name_prefix
-  lake_bucket_arn          = module.lake.bucket_arn
-  kms_key_arn              = module.kms.key_arn
-  oidc_provider_arn        = aws_iam_openid_connect_provider.cluster.arn
-  oidc_issuer              = aws_iam_openid_connect_provider.cluster.url
-  athena_workgroup_name    = "${local.name_prefix}-retail"
-  glue_database_name       = "mlops_test_retail"
-  model_package_group_name = "${local.name_prefix}-price-sensitivity"
-  pipeline_repository_arn  = "arn:aws:ecr:ap-southeast-1:123456789012:repository/mlops/pipeline"
+  source                  = "../../../infra/modules/iam"
+  name_prefix             = local.name_prefix
+  deployment              = "test"
+  lake_bucket_arn         = module.lake.bucket_arn
+  kms_key_arn             = module.kms.key_arn
+  oidc_provider_arn       = aws_iam_openid_connect_provider.cluster.arn
+  oidc_issuer             = aws_iam_openid_connect_provider.cluster.url
+  athena_workgroup_name   = "${local.name_prefix}-retail"
+  glue_database_name      = "mlops_test_retail"
+  pipeline_repository_arn = "arn:aws:ecr:ap-southeast-1:123456789012:repository/mlops/pipeline"
+}
+
+# The CI role as prod has it: no image push, registry changes on its own group.
+module "ci" {
+  source                  = "../../../infra/modules/github_oidc"
+  name_prefix             = local.name_prefix
+  github_repository       = "org/repo"
+  environments            = ["production", "production-rollout"]
+  allow_ecr_push          = false
+  create_provider         = true
+  ecr_repository_arns     = ["arn:aws:ecr:ap-southeast-1:123456789012:repository/mlops/pipeline"]
+  cluster_arn             = "arn:aws:eks:ap-southeast-1:123456789012:cluster/${local.name_prefix}-eks"
+  lake_bucket_arn         = module.lake.bucket_arn
+  kms_key_arns            = [module.kms.key_arn]
+  model_package_group_arn = module.registry.model_package_group_arn
 }
 
 output "bucket_name" {
@@ -108,4 +138,16 @@ output "dagster_role_arn" {
 
 output "sagemaker_role_arn" {
   value = module.iam.sagemaker_execution_role_arn
+}
+
+output "ci_role_arn" {
+  value = module.ci.role_arn
+}
+
+output "model_package_group" {
+  value = module.registry.model_package_group_name
+}
+
+output "training_job_prefix" {
+  value = module.names.training_job_prefix
 }

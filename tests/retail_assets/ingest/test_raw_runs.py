@@ -177,7 +177,8 @@ def test_one_run_over_many_weeks_loads_the_good_ones_and_names_each_refused_file
     raw = report.partitions_of("raw/transactions")
     assert set(raw) == {"200607", "200609", "200610"}
     assert raw["200607"]["rows_quarantined"] == sum(BAD_ROW_COUNTS.values())  # per-week metadata, not totals
-    assert report.checks == {"raw/transactions:rows_reconcile": True, "raw/transactions:schema_valid": True}
+    assert report.checks == {"raw/transactions:rows_reconcile": True, "raw/transactions:schema_valid": True,
+                             "raw/transactions:quarantine_share": True}
     status = instance.get_status_by_partition(dg.AssetKey(["raw", "transactions"]), [str(w) for w in weeks],
                                               shop_week_partitions)
     assert {k: v.value for k, v in status.items()} == {

@@ -15,7 +15,6 @@ from retail_assets.contract.bundle_format import (
 )
 from retail_assets.contract.features import default_spec
 from retail_assets.ml.export import export_onnx, onnx_feeds, onnx_session
-from retail_assets.ml.metrics import evaluation_json
 
 FILES = {"model.onnx", "features.json", "product_features.parquet", "metrics.json", "bundle.json"}
 
@@ -28,7 +27,7 @@ def exported(candidates):
 
 def _write(dest, exported, products, **kwargs):
     result, data = exported
-    metrics = evaluation_json(result.metrics, result.split.excluded_xx_valid)
+    metrics = {k: v for k, v in result.metrics.items() if k in ("accuracy", "macro_f1", "per_class")}
     lineage = {"validation_weeks": list(result.split.validation_weeks), "git_sha": "abc123"}
     overwrite = kwargs.pop("overwrite", False)
     files, manifest = bundle_files("v0001", "xgboost", data, default_spec(), products, metrics, lineage, **kwargs)
@@ -48,7 +47,7 @@ def test_bundle_holds_every_file_and_its_id_verifies(tmp_path, exported, product
     files = {p.name: p.read_bytes() for p in dest.iterdir()}
     assert manifest["bundle_id"] == compute_bundle_id(files)
     assert json.loads(files["bundle.json"]) == manifest
-    assert list(manifest) == ["version", "bundle_id", "model_name", "created_at", "lineage"]
+    assert list(manifest) == ["version", "bundle_id", "model_name", "created_at", "lineage", "rules"]
     assert manifest["version"] == "v0001" and manifest["lineage"]["git_sha"] == "abc123"
     assert json.loads(files["features.json"]) == default_spec().to_json()
     assert verify_bundle(dest) == manifest
@@ -143,3 +142,30 @@ def test_a_graph_whose_inputs_do_not_match_features_json_is_refused(tmp_path, ex
     write_bundle(str(tmp_path / "v0001"), files)
     with pytest.raises(BundleError, match="inputs .* do not match the features of features.json"):
         load_bundle(str(tmp_path / "v0001"))
+
+
+def test_a_basket_of_xx_products_only_is_answered_xx(tmp_path, exported, products):
+    """The bundle carries the XX rule and the same loaded bundle answers the API and the scorer."""
+    import pyarrow as pa
+
+    classed = pa.table({
+        "prod_code": ["PRD0900001", "PRD0900002", "PRD0900003"],
+        "n_lines": pa.array([10, 6, 4], pa.int64()),
+        "p_la": [0.5, 0.2, 0.1], "p_mm": [0.25, 0.3, 0.2], "p_um": [0.25, 0.5, 0.7],
+        "log_price_index": [0.1, 0.0, 0.2],
+        "n_solo_la": pa.array([3, 0, 0], pa.int64()), "n_solo_mm": pa.array([0, 0, 0], pa.int64()),
+        "n_solo_um": pa.array([0, 0, 0], pa.int64()), "n_solo_xx": pa.array([0, 4, 2], pa.int64()),
+    })
+    dest = tmp_path / "v0001"
+    manifest = _write(dest, exported, classed)
+    assert manifest["rules"] == ["xx_when_every_line_is_xx"]
+    bundle = load_bundle(str(dest))
+    baskets = {"basket_id": [1, 2, 3], "store_format": ["LS"] * 3, "store_region": ["E01"] * 3,
+               "shop_weekday": [1, 2, 3], "shop_hour": [9, 10, 11]}
+    lines = {"basket_id": [1, 1, 2, 3, 3], "prod_code": ["PRD0900002", "PRD0900003", "PRD0900001", "PRD0900002",
+                                                          "PRD0999999"],
+             "quantity": [1] * 5, "spend": [1.0] * 5}
+    labels, proba = bundle.predict(baskets, lines)
+    assert labels[0] == "XX"  # every line an XX product
+    assert labels[1] in ("LA", "MM", "UM") and labels[2] in ("LA", "MM", "UM")  # an unknown product is not XX
+    assert proba.shape == (3, 3)

@@ -9,7 +9,7 @@ def test_defaults_match_the_brief():
     config = TrainingConfig()
     assert config.validation_weeks == 2
     assert dict(config.gates) == {"accuracy": 0.75, "macro_f1": 0.70, "min_class_precision": 0.65,
-                                  "worst_segment_macro_f1": 0.65}
+                                  "worst_segment_macro_f1": 0.65, "macro_f1_over_baseline": 0.0001}
     assert config.segment_columns == ("store_format", "store_region") and config.segment_min_support == 100
     assert config.onnx_tolerance == 1e-4 and config.onnx_min_label_agreement == 0.999
     assert set(config.hyperparameters) == set(CANDIDATE_NAMES)

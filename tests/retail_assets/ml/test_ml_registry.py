@@ -14,7 +14,7 @@ LOG_KEYS = {"ts", "action", "version", "from_stage", "to_stage", "actor", "reaso
 def registry(tmp_path):
     ticks = iter(range(10_000))
     start = datetime(2024, 1, 1, tzinfo=UTC)
-    return LocalRegistry(tmp_path / "registry", clock=lambda: start + timedelta(seconds=next(ticks)))
+    return LocalRegistry(tmp_path / "registry", clock=lambda: start + timedelta(seconds=next(ticks)), verify=False)
 
 
 def _register(registry, macro_f1, name="xgboost"):
@@ -242,3 +242,45 @@ def test_import_copies_a_verified_bundle_between_lakes_and_keeps_its_id(tmp_path
     assert served.uri.startswith(prod_lake)  # a copy in prod's own lake, not a pointer into dev's
     assert [e["action"] for e in prod.read_log()] == ["register", "promote"]
     assert json.loads((tmp_path / "dev/retail/artifacts/registry/index.json").read_text())["production"] == "v0001"
+
+
+def _good_versions(tmp_path, candidates, products, config_factory, n):
+    from retail_assets.ml.export import export_onnx
+    from retail_assets.registry import open_registry
+    from retail_assets.registry.versions import register_model_version
+
+    lake = str(tmp_path / "lake")
+    registry = open_registry("local", lake)
+    model = candidates["decision_tree"]
+    onnx = export_onnx(model.model, model.spec)
+    for _ in range(n):
+        made = register_model_version(registry, lake, onnx_bytes=onnx, model=model, product_table=products,
+                                      lineage={}, config=config_factory(), metric="macro_f1", tolerance=0.0)
+        assert made["promoted"], made["decision"]
+    return registry, tmp_path / "lake" / "retail" / "artifacts" / "models"
+
+
+def test_promoting_a_broken_bundle_is_refused_with_the_reason(tmp_path, candidates, products, config_factory,
+                                                              capsys):
+    from retail_assets.cli import main as retail
+
+    registry, models = _good_versions(tmp_path, candidates, products, config_factory, 2)
+    assert registry.production() == "v0002"
+    model = models / "v0001" / "model.onnx"
+    model.write_bytes(model.read_bytes()[:1000])  # truncated
+    home = str(tmp_path)  # the lake is <home>/lake
+    assert retail(["registry", "promote", "v0001", "--home", home]) == 2
+    assert "v0001 cannot be promoted" in capsys.readouterr().err
+    assert registry.production() == "v0002"
+    with pytest.raises(ValueError, match="no earlier Production version .* skipped v0001"):
+        registry.rollback("the only earlier version is broken")
+    assert registry.production() == "v0002"
+
+
+def test_rollback_skips_a_version_whose_bundle_no_longer_loads(tmp_path, candidates, products, config_factory):
+    registry, models = _good_versions(tmp_path, candidates, products, config_factory, 3)
+    assert registry.production() == "v0003"
+    (models / "v0002" / "model.onnx").write_bytes(b"not a model")
+    assert registry.rollback("v0003 misbehaves", actor="cli") == "v0001"
+    last = registry.read_log()[-1]
+    assert last["version"] == "v0001" and "skipped v0002" in last["reason"] and "bundle_id mismatch" in last["reason"]

@@ -23,7 +23,7 @@ IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/mlops-dev-pipeline:abc123"
 
 @pytest.fixture
 def registry(aws):
-    return SageMakerRegistry(f"price-sensitivity-{uuid.uuid4().hex[:8]}", Lake.from_uri(aws["lake_uri"]))
+    return SageMakerRegistry(f"price-sensitivity-{uuid.uuid4().hex[:8]}", Lake.from_uri(aws["lake_uri"]), verify=False)
 
 
 def _register(registry, macro_f1, lake_uri):

@@ -1,4 +1,5 @@
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import Pipeline
@@ -132,3 +133,21 @@ def test_a_training_table_without_a_segment_column_is_refused_before_fitting(bas
     config = config_factory(segment_columns=("store_format", "store_cluster"))
     with pytest.raises(ValueError, match="segment columns \\['store_cluster'\\]"):
         train_candidates(basket_factory(n=300), config, names=("decision_tree",))
+
+
+def test_the_lookup_baseline_is_scored_beside_every_candidate_and_gated(candidates, baskets):
+    from retail_assets.ml.config import TrainingConfig
+    from retail_assets.ml.metrics import check_gates
+    from retail_assets.ml.training import lookup_baseline
+
+    frame = pd.DataFrame({"la_class_lines": [2, 0, 1, 0, 1], "mm_class_lines": [1, 0, 1, 0, 0],
+                          "um_class_lines": [0, 3, 0, 0, 2]})
+    assert [CLASSES[i] for i in lookup_baseline(frame)] == ["LA", "UM", "MM", "MM", "UM"]  # tie, none -> MM
+    baseline = {r.name: r.metrics["baseline"]["macro_f1"] for r in candidates.values()}
+    assert len(set(baseline.values())) == 1  # one baseline, the same validation rows
+    for result in candidates.values():
+        assert result.metrics["macro_f1_over_baseline"] == pytest.approx(
+            result.metrics["macro_f1"] - result.metrics["baseline"]["macro_f1"])
+    worst = min(candidates.values(), key=lambda r: r.metrics["macro_f1"])
+    demanding = TrainingConfig(gates={"macro_f1_over_baseline": worst.metrics["macro_f1_over_baseline"] + 0.01})
+    assert any("does not beat the lookup baseline" in reason for reason in check_gates(worst.metrics, demanding))
