@@ -46,22 +46,24 @@ def test_load_while_the_registry_promotes_and_rolls_back(tmp_path: Path, model_b
         def operate(start: float) -> None:
             for at, action in ACTIONS:
                 time.sleep(max(0.0, start + at - time.monotonic()))
+                began = time.monotonic() - start  # no answer received before this can know of the action
                 if action == "promote":
                     registry.promote("v0002", "load test")
                 else:
                     registry.rollback("load test")
-                done.append((time.monotonic() - start, registry.production() or ""))
+                done.append((began, registry.production() or ""))
 
         async def client(start: float) -> None:
             body = basket(4)
             async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
-                while (now := time.monotonic() - start) < DURATION:
+                while time.monotonic() - start < DURATION:
                     try:
                         response = await http.post("/predict", json=body)
                         version = response.json().get("model_version") if response.status_code == 200 else None
-                        answers.append((now, response.status_code, version))
+                        # Stamped when the answer arrived: what the server knew then.
+                        answers.append((time.monotonic() - start, response.status_code, version))
                     except httpx.HTTPError as exc:
-                        answers.append((now, 0, type(exc).__name__))
+                        answers.append((time.monotonic() - start, 0, type(exc).__name__))
 
         async def run() -> None:
             start = time.monotonic()
@@ -79,7 +81,8 @@ def test_load_while_the_registry_promotes_and_rolls_back(tmp_path: Path, model_b
     assert len(answers) > 60 * CONCURRENCY, f"only {len(answers)} requests in {DURATION} s"
     assert [v for _, v in done] == ["v0002", "v0001", "v0002", "v0001"]
 
-    # Between one registry action (once settled) and the next, every answer is the new Production's.
+    # Between one registry action (once settled) and the start of the next, every answer is the new
+    # Production's (answers are stamped on arrival, actions when they begin).
     boundaries = [t for t, _ in done] + [DURATION]
     for (at, production), until in zip(done, boundaries[1:], strict=True):
         window = {v for t, _, v in answers if at + SETTLE <= t < until}
