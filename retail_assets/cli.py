@@ -115,17 +115,15 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """uvicorn in a child process, as the image runs it, told the home through its environment."""
-    import subprocess
-
+    """uvicorn, as the image runs it, told the home through its environment. The process becomes
+    uvicorn (exec), so a signal to `retail serve` reaches the server and leaves no orphan behind."""
     settings = _settings(args)
     print(f"serving the Production model of {settings.home} on http://{args.host}:{args.port}", file=sys.stderr)
     command = [sys.executable, "-m", "uvicorn", "serving.app:app", "--host", args.host, "--port", str(args.port),
                "--workers", str(args.workers), "--log-level", "info", "--no-access-log"]
-    try:
-        return subprocess.call(command, env=settings.serving_env())
-    except KeyboardInterrupt:
-        return 0
+    sys.stderr.flush()
+    os.execve(sys.executable, command, settings.serving_env())
+    return 0  # not reached: execve replaces this process
 
 
 def cmd_registry(args: argparse.Namespace) -> int:

@@ -143,3 +143,6 @@ def test_retail_serve_answers_over_real_http(built):
     finally:
         server.terminate()
         server.wait(timeout=30)
+    # `retail serve` is the server (exec), so stopping it leaves no orphan listening on the port.
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"{url}/health", timeout=2)
