@@ -17,8 +17,9 @@ import numpy as np
 import onnx
 
 OUTPUT_NAMES = ("label", "probabilities")
-# MEASURED.md: onnxmltools' XGBoost converter works at opset 15 and raised at 17. The sklearn
-# graphs use the same opset so every bundle loads in the same onnxruntime versions.
+# onnxmltools' XGBoost converter works at opset 15 and raised at 17 (measured on these machines,
+# docs/benchmarks.md). The sklearn graphs use the same opset so every bundle loads in the same
+# onnxruntime versions.
 TARGET_OPSET = 15
 
 
