@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
+from urllib.request import urlopen
 
 import pytest
 
@@ -46,3 +51,32 @@ def instance_of():
     from retail_assets.settings import prepare_dagster_home
 
     return lambda settings: dg.DagsterInstance.from_config(str(prepare_dagster_home(settings)))
+
+
+@pytest.fixture(scope="module")
+def moto_endpoint():
+    """moto's server on a free loopback port, fresh for each test module: the stand-in for S3,
+    SageMaker (training jobs, model packages), IAM and CloudWatch."""
+    moto = Path(sys.executable).with_name("moto_server")
+    if not moto.exists():
+        pytest.skip("moto_server is not installed (dev dependency moto[server])")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([str(moto), "-H", "127.0.0.1", "-p", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urlopen(f"{url}/moto-api/", timeout=1)
+                break
+            except OSError:
+                assert server.poll() is None, "moto_server exited"
+                assert time.monotonic() < deadline, "moto_server did not start in 30 s"
+                time.sleep(0.1)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

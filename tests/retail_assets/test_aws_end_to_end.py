@@ -14,14 +14,10 @@ from __future__ import annotations
 import io
 import json
 import os
-import socket
-import subprocess
-import sys
 import tarfile
 import tempfile
 import time
 from pathlib import Path
-from urllib.request import urlopen
 
 import dagster as dg
 import pandas as pd
@@ -95,32 +91,6 @@ def _with_resources(defs: dg.Definitions, **overrides) -> dg.Definitions:
     """The code location's definitions with some resources replaced (the rest as the settings built them)."""
     return dg.Definitions(assets=defs.assets, asset_checks=defs.asset_checks, jobs=defs.jobs, sensors=defs.sensors,
                           schedules=defs.schedules, loggers=defs.loggers, resources={**(defs.resources or {}), **overrides})
-
-
-@pytest.fixture(scope="module")
-def moto_endpoint():
-    moto = Path(sys.executable).with_name("moto_server")
-    if not moto.exists():
-        pytest.skip("moto_server is not installed (dev dependency moto[server])")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen([str(moto), "-H", "127.0.0.1", "-p", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urlopen(f"{url}/moto-api/", timeout=1)
-                break
-            except OSError:
-                assert server.poll() is None and time.monotonic() < deadline, "moto_server did not start"
-                time.sleep(0.1)
-        yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def _clear_caches() -> None:

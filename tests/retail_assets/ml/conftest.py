@@ -100,35 +100,6 @@ def products() -> pa.Table:
     return product_table()
 
 
-@pytest.fixture(scope="session")
-def moto_endpoint():
-    """moto's server on a free loopback port: S3 and SageMaker (it completes training jobs without running them)."""
-    import socket
-    import subprocess
-    import sys
-    import time
-    from pathlib import Path
-    from urllib.request import urlopen
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen([str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urlopen(f"{url}/moto-api/", timeout=1)
-            break
-        except OSError:
-            assert server.poll() is None and time.monotonic() < deadline, "moto_server did not start"
-            time.sleep(0.1)
-    yield url
-    server.terminate()
-    server.wait(timeout=10)
-
-
 @pytest.fixture
 def aws(moto_endpoint, monkeypatch):
     """Fake credentials and the moto endpoint for boto3 and pyarrow; a fresh bucket per test."""
